@@ -1,0 +1,45 @@
+/**
+ * The `stadtsensor` command. Exit codes: 0 success, 1 internal failure, 2 bad input (usage, payload or JSON),
+ * 3 check failed (e.g. Espruino compatibility problems found).
+ */
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { registerCompatCommand } from './compat-command.ts';
+import { UsageError } from './input.ts';
+import { registerPayloadCommands } from './payload-commands.ts';
+import { registerTour } from './tour.ts';
+
+export const EXIT = { ok: 0, internal: 1, badInput: 2, checkFailed: 3 } as const;
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('stadtsensor')
+    .description('Toolkit for a town\'s LoRa sensor network: payload schema, firmware, gateway bridge, simulator.')
+    .version(pkg.version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerPayloadCommands(program);
+  registerCompatCommand(program);
+  registerTour(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version exit through here with code 0
+      return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    if (error instanceof UsageError) {
+      console.error(`stadtsensor: ${error.message}`);
+      return error.exitCode ?? EXIT.badInput;
+    }
+    console.error(`stadtsensor: internal error: ${(error as Error).stack ?? String(error)}`);
+    return EXIT.internal;
+  }
+}
