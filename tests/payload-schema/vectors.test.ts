@@ -70,6 +70,9 @@ describe('golden vectors', () => {
             else expect(result).toEqual({ warnings: [], errors: v.output.errors });
           }
 
+          // the firmware module leaves field-name checks to TypeScript (payload.d.ts) to save flash
+          const namesOnly = v.output.errors?.every((e) => e.endsWith(': unknown field'));
+          if (namesOnly) return;
           const fw = firmwareCall(() => [...firmware.encode(file.fPort, v.input.data)]);
           if (v.output.bytes) expect(fw).toEqual({ value: v.output.bytes });
           else expect([fw.error]).toEqual(v.output.errors);

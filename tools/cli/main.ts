@@ -17,12 +17,17 @@ export function buildProgram(): Command {
   const program = new Command('stadtsensor')
     .description('Toolkit for a town\'s LoRa sensor network: payload schema, firmware, gateway bridge, simulator.')
     .version(pkg.version)
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerPayloadCommands(program);
   registerCompatCommand(program);
   registerTour(program);
-  for (const command of program.commands) command.exitOverride();
+  for (const command of [program, ...program.commands]) {
+    command.exitOverride();
+    // usage errors as one line, like every other error of the command
+    command.configureOutput({
+      outputError: (text, write) => write(`stadtsensor: ${text.trim().replace(/^error: /, '')} (see --help)\n`),
+    });
+  }
   return program;
 }
 

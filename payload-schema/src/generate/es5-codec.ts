@@ -204,7 +204,7 @@ function keyTree(fields: readonly Field[], extra: readonly string[] = []): KeyTr
   return tree;
 }
 
-function emitEncoder(m: MessageDef): string {
+function emitEncoder(m: MessageDef, checkFieldNames: boolean): string {
   const size = messageSize(m);
   const keys = keyTree(
     m.fields,
@@ -214,7 +214,7 @@ function emitEncoder(m: MessageDef): string {
     `function ${encoderName(m)}(o) {`,
     '  var w, g, a, i, pre;',
     "  co(o, '');",
-    `  ck(o, ${lit(keys)}, '');`,
+    ...(checkFieldNames ? [`  ck(o, ${lit(keys)}, '');`] : []),
     `  w = nw(${size.maxBytes});`,
     ...encodeStatements(m.fields, 'o', undefined, '  '),
     '  return fin(w);',
@@ -226,6 +226,11 @@ function emitEncoder(m: MessageDef): string {
 
 export interface Es5CodecOptions {
   target: ByteTarget;
+  /**
+   * Refuse unknown (misspelt) input fields. The formatter must: its downlink data comes from people. The firmware
+   * module leaves it out to save flash, since TypeScript checks the firmware's field names against payload.d.ts.
+   */
+  checkFieldNames: boolean;
 }
 
 /**
@@ -241,7 +246,7 @@ export function emitEs5Codec(messages: readonly MessageDef[], options: Es5CodecO
     if (!source) throw new Error(`derived function ${fn} is missing from derived-functions.js`);
     parts.push(source);
   }
-  for (const m of messages) parts.push(emitEncoder(m), emitDecoder(m));
+  for (const m of messages) parts.push(emitEncoder(m, options.checkFieldNames), emitDecoder(m));
   const table = messages
     .map(
       (m) =>

@@ -32,7 +32,7 @@ export function emitFormatter(messages: readonly MessageDef[], version: string):
  * Downlink data names its message, e.g. { "deviceConfig": { "sendInterval": 600 } }.
 ${portList(messages)}
  */
-${emitEs5Codec(messages, { target: 'array' })}
+${emitEs5Codec(messages, { target: 'array', checkFieldNames: true })}
 
 ${LOOKUP}
 function problem(e) {
@@ -89,9 +89,10 @@ export function emitFirmwareModule(messages: readonly MessageDef[], version: str
  * stadtsensor payload codec ${version} for the firmware (runs on the Espruino interpreter).
  * ${GENERATED}
  * Encoders return a Uint8Array; encoders and decoders throw an Error with .code and .field on bad input.
+ * Encoders check every value but not field names: TypeScript checks those against payload.d.ts at build time.
 ${portList(messages)}
  */
-${emitEs5Codec(messages, { target: 'uint8array' })}
+${emitEs5Codec(messages, { target: 'uint8array', checkFieldNames: false })}
 
 ${LOOKUP}
 /** Encodes the message on FPort port. */
