@@ -13,7 +13,7 @@ export function registerTour(program: Command): void {
     .command('tour')
     .description('encode and decode one example of every message, with its size on the air')
     .action(() => {
-      console.log('stadtsensor payload catalog v1: one example per FPort, encoded and decoded by the reference codec\n');
+      console.log('stadtsensor payload catalog v1: one example per FPort, encoded and decoded by the TypeScript codec\n');
       let total = 0;
       for (const message of catalog) {
         const vectors = JSON.parse(readFileSync(new URL(vectorPath(message), root), 'utf8')) as VectorFile;
