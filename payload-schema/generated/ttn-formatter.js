@@ -14,7 +14,19 @@
  *   FPort 40: bookingBatch (uplink)
  *   FPort 41: bookingAck (downlink)
  */
-var ERR = {"UNKNOWN_PORT":"unknown FPort {port}","WRONG_DIRECTION":"FPort {port} ({name}) is for {direction}s","WRONG_LENGTH":"expected {atLeast}{expected} bytes, got {actual}","MISSING_FIELD":"missing","UNKNOWN_FIELD":"unknown field","WRONG_TYPE":"expected {expected}, got {actual}","NOT_FINITE":"{value} is not a finite number","NOT_INTEGER":"{value} is not an integer","OUT_OF_RANGE":"{value} is out of range {min}..{max}","UNKNOWN_ENUM":"unknown value {value} (expected one of: {labels})","UNKNOWN_FLAG":"unknown flag {value}","UNKNOWN_MESSAGE":"expected an object with exactly one key of: {names}"};
+/* Errors: [code, text]; fail() throws an Error with .code and .field. */
+var UNKNOWN_PORT = ["UNKNOWN_PORT","unknown FPort {port}"];
+var WRONG_DIRECTION = ["WRONG_DIRECTION","FPort {port} ({name}) is for {direction}s"];
+var WRONG_LENGTH = ["WRONG_LENGTH","expected {atLeast}{expected} bytes, got {actual}"];
+var MISSING_FIELD = ["MISSING_FIELD","missing"];
+var UNKNOWN_FIELD = ["UNKNOWN_FIELD","unknown field"];
+var WRONG_TYPE = ["WRONG_TYPE","expected {expected}, got {actual}"];
+var NOT_FINITE = ["NOT_FINITE","{value} is not a finite number"];
+var NOT_INTEGER = ["NOT_INTEGER","{value} is not an integer"];
+var OUT_OF_RANGE = ["OUT_OF_RANGE","{value} is out of range {min}..{max}"];
+var UNKNOWN_ENUM = ["UNKNOWN_ENUM","unknown value {value} (expected one of: {labels})"];
+var UNKNOWN_FLAG = ["UNKNOWN_FLAG","unknown flag {value}"];
+var UNKNOWN_MESSAGE = ["UNKNOWN_MESSAGE","expected an object with exactly one key of: {names}"];
 function fmt(t, p) {
   var out = '', i = 0, j, k;
   while ((j = t.indexOf('{', i)) >= 0) {
@@ -24,10 +36,10 @@ function fmt(t, p) {
   }
   return out + t.substring(i);
 }
-function fail(code, field, params) {
-  var text = fmt(ERR[code], params);
+function fail(error, field, params) {
+  var text = fmt(error[1], params);
   var e = new Error(field ? field + ': ' + text : text);
-  e.code = code;
+  e.code = error[0];
   e.field = field;
   throw e;
 }
@@ -37,32 +49,53 @@ function hop(o, k) {
 function isObj(v) {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
-function tn(v) {
+function typeName(v) {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
-function dsc(v) {
+function describeValue(v) {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
-function cb(b) {
+function lengthError(atLeast, expected, actual) {
+  fail(WRONG_LENGTH, '', { atLeast: atLeast, expected: expected, actual: actual });
+}
+function checkRange(v, min, max, f) {
+  if (v < min || v > max) fail(OUT_OF_RANGE, f, { value: v, min: min, max: max });
+  return v;
+}
+function requireObject(v, f) {
+  if (!isObj(v)) fail(WRONG_TYPE, f, { expected: 'an object', actual: typeName(v) });
+}
+function requireNumber(v, f, nullable) {
+  if (v === null && nullable) return null;
+  if (typeof v !== 'number') fail(WRONG_TYPE, f, { expected: nullable ? 'a number or null' : 'a number', actual: typeName(v) });
+  if (!isFinite(v)) fail(NOT_FINITE, f, { value: String(v) });
+  return v;
+}
+function requireInteger(v, f, min, max) {
+  requireNumber(v, f, false);
+  if (Math.floor(v) !== v) fail(NOT_INTEGER, f, { value: v });
+  return checkRange(v, min, max, f);
+}
+function isHex(s) {
+  var i;
+  for (i = 0; i < s.length; i++) if ('0123456789abcdefABCDEF'.indexOf(s.charAt(i)) < 0) return false;
+  return true;
+}
+function byteHex(v) {
+  return (v < 16 ? '0' : '') + v.toString(16);
+}
+function checkBytes(b) {
   var ok = Array.isArray(b) || (typeof Uint8Array !== 'undefined' && b instanceof Uint8Array), i;
   if (ok) {
     for (i = 0; i < b.length; i++) {
       if (typeof b[i] !== 'number' || b[i] < 0 || b[i] > 255 || Math.floor(b[i]) !== b[i]) { ok = false; break; }
     }
   }
-  if (!ok) fail('WRONG_TYPE', '', { expected: 'bytes (0-255)', actual: tn(b) });
+  if (!ok) fail(WRONG_TYPE, '', { expected: 'bytes (0-255)', actual: typeName(b) });
 }
-function len(b, n) {
-  if (b.length !== n) fail('WRONG_LENGTH', '', { atLeast: '', expected: n, actual: b.length });
-}
-function end(r) {
-  var used = (r.p + 7) >> 3;
-  if (used !== r.b.length) fail('WRONG_LENGTH', '', { atLeast: '', expected: used, actual: r.b.length });
-}
-function rd(r, n) {
-  if (r.p + n > r.b.length * 8) {
-    fail('WRONG_LENGTH', '', { atLeast: 'at least ', expected: Math.ceil((r.p + n) / 8), actual: r.b.length });
-  }
+/* Fields are bit-packed MSB first; a reader or writer is { b: bytes, p: bit position }. */
+function readBits(r, n) {
+  if (r.p + n > r.b.length * 8) lengthError('at least ', Math.ceil((r.p + n) / 8), r.b.length);
   var v = 0, p = r.p, b = r.b, a, t;
   while (n > 0) {
     a = 8 - (p & 7);
@@ -74,64 +107,15 @@ function rd(r, n) {
   r.p = p;
   return v;
 }
-function rU(r, n, min, max, f) {
-  var v = rd(r, n);
-  if (v < min || v > max) fail('OUT_OF_RANGE', f, { value: v, min: min, max: max });
-  return v;
-}
-function rI(r, n, min, max, f) {
-  var v = rd(r, n);
-  if (v >= Math.pow(2, n - 1)) v -= Math.pow(2, n);
-  if (v < min || v > max) fail('OUT_OF_RANGE', f, { value: v, min: min, max: max });
-  return v;
-}
-function rS(r, n, mi, st, sc, mx, min, max, f) {
-  var raw = rd(r, n), v;
-  if (raw === Math.pow(2, n) - 1) return null;
-  v = (mi + raw * st) / sc;
-  if (raw > mx) fail('OUT_OF_RANGE', f, { value: v, min: min, max: max });
-  return v;
-}
-function rE(r, n, labels, f) {
-  var raw = rd(r, n);
-  if (raw >= labels.length) fail('UNKNOWN_ENUM', f, { value: raw, labels: labels.join(', ') });
-  return labels[raw];
-}
-function rF(r, names) {
-  var o = {}, i;
-  for (i = 0; i < names.length; i++) o[names[i]] = rd(r, 1) === 1;
-  return o;
-}
-function rX(r, n) {
-  var s = '', i, v;
-  for (i = 0; i < n; i++) {
-    v = rd(r, 8);
-    s += (v < 16 ? '0' : '') + v.toString(16);
-  }
-  return s;
-}
-function rL(r, n, min, max, f) {
-  var c = rd(r, n);
-  if (c < min || c > max) fail('OUT_OF_RANGE', f, { value: c, min: min, max: max });
-  return c;
-}
-function dv(o, path) {
-  var i;
-  for (i = 0; i < path.length; i++) {
-    if (!isObj(o)) return null;
-    o = o[path[i]];
-  }
-  return typeof o === 'number' ? o : null;
-}
-function nw(n) {
+function newWriter(n) {
   var b = [], i;
   for (i = 0; i < n; i++) b.push(0);
   return { b: b, p: 0 };
 }
-function fin(w) {
+function finish(w) {
   return w.b.slice(0, (w.p + 7) >> 3);
 }
-function wr(w, v, n) {
+function writeBits(w, v, n) {
   var p = w.p, f, t;
   while (n > 0) {
     f = 8 - (p & 7);
@@ -142,105 +126,268 @@ function wr(w, v, n) {
   }
   w.p = p;
 }
-function gv(o, parents, k) {
-  var i;
-  for (i = 0; i < parents.length; i++) {
-    if (!isObj(o) || !hop(o, parents[i])) return undefined;
-    o = o[parents[i]];
+/* Dotted names are split once: V8 fills decoded objects much faster with the same key strings. */
+var PATHS = Object.create(null);
+function pathParts(name) {
+  return PATHS[name] || (PATHS[name] = name.split('.'));
+}
+/* The value at a dotted path ('air.temperature'): own properties of objects only, else undefined. */
+function getPath(o, name) {
+  var parts = pathParts(name), i;
+  for (i = 0; i < parts.length; i++) {
+    if (!isObj(o) || !hop(o, parts[i])) return undefined;
+    o = o[parts[i]];
   }
-  return isObj(o) && hop(o, k) ? o[k] : undefined;
+  return o;
 }
-function co(o, f) {
-  if (!isObj(o)) fail('WRONG_TYPE', f, { expected: 'an object', actual: tn(o) });
+function setPath(o, name, v) {
+  var parts = pathParts(name), i;
+  for (i = 0; i < parts.length - 1; i++) {
+    if (o[parts[i]] === undefined) o[parts[i]] = {};
+    o = o[parts[i]];
+  }
+  o[parts[i]] = v;
 }
-function ck(o, t, pre) {
+/*
+ * A layout is { maxBytes, fixedBytes (when every encoding has that length), fields }. fields lists field
+ * descriptors [KIND, name, constants...] in transmission order; name is a dotted path in the object.
+ * [OPTIONAL, fields, more fields...] is a group behind a presence bitmap, one bit per member (first in the MSB),
+ * whose members belong to the enclosing object. Values the decoder derives from decoded fields are listed
+ * apart, as [function, name, argument names...], so that an encoder does not pull their functions in.
+ */
+var OPTIONAL = 'optional';
+function groupMembers(d) {
+  var out = [], i;
+  for (i = 1; i < d.length; i++) out = out.concat(d[i]);
+  return out;
+}
+function readFields(r, fields, o, pre) {
+  var i, j, d, m, present;
+  for (i = 0; i < fields.length; i++) {
+    d = fields[i];
+    if (d[0] !== OPTIONAL) {
+      setPath(o, d[1], d[0].read(r, d, pre + d[1]));
+      continue;
+    }
+    m = groupMembers(d);
+    present = readBits(r, m.length);
+    for (j = 0; j < m.length; j++) {
+      if ((present >>> (m.length - 1 - j)) & 1) setPath(o, m[j][1], m[j][0].read(r, m[j], pre + m[j][1]));
+    }
+  }
+}
+function writeFields(w, fields, o, pre) {
+  var i, j, d, m, v;
+  for (i = 0; i < fields.length; i++) {
+    d = fields[i];
+    if (d[0] !== OPTIONAL) {
+      v = getPath(o, d[1]);
+      if (v === undefined) fail(MISSING_FIELD, pre + d[1], {});
+      d[0].write(w, v, d, pre + d[1]);
+      continue;
+    }
+    m = groupMembers(d);
+    v = [];
+    for (j = 0; j < m.length; j++) {
+      v.push(getPath(o, m[j][1]));
+      writeBits(w, v[j] !== undefined ? 1 : 0, 1);
+    }
+    for (j = 0; j < m.length; j++) if (v[j] !== undefined) m[j][0].write(w, v[j], m[j], pre + m[j][1]);
+  }
+}
+/* Allowed input names, built from a table: 1 for a value, an object for a parent, [object] for list items. */
+function putName(tree, name, v) {
+  var parts = pathParts(name), i;
+  for (i = 0; i < parts.length - 1; i++) tree = hop(tree, parts[i]) ? tree[parts[i]] : (tree[parts[i]] = {});
+  tree[parts[i]] = v;
+}
+function nameTree(fields, tree) {
+  var i, d;
+  for (i = 0; i < fields.length; i++) {
+    d = fields[i];
+    if (d[0] === OPTIONAL) nameTree(groupMembers(d), tree);
+    else putName(tree, d[1], d[0] === LIST ? [nameTree(d[5], {})] : 1);
+  }
+  return tree;
+}
+function checkNames(o, t, pre) {
   var k, n, v, i;
   for (k in o) {
     if (!hop(o, k)) continue;
     n = hop(t, k) ? t[k] : undefined;
-    if (n === undefined) fail('UNKNOWN_FIELD', pre + k, {});
+    if (n === undefined) fail(UNKNOWN_FIELD, pre + k, {});
     v = o[k];
     if (n === 1) continue;
     if (Array.isArray(n)) {
       if (Array.isArray(v)) {
-        for (i = 0; i < v.length; i++) if (isObj(v[i])) ck(v[i], n[0], pre + k + '[' + i + '].');
+        for (i = 0; i < v.length; i++) if (isObj(v[i])) checkNames(v[i], n[0], pre + k + '[' + i + '].');
       }
     } else if (isObj(v)) {
-      ck(v, n, pre + k + '.');
+      checkNames(v, n, pre + k + '.');
     }
   }
 }
-function num(v, f, nullable) {
-  if (v === undefined) fail('MISSING_FIELD', f, {});
-  if (v === null && nullable) return null;
-  if (typeof v !== 'number') fail('WRONG_TYPE', f, { expected: nullable ? 'a number or null' : 'a number', actual: tn(v) });
-  if (!isFinite(v)) fail('NOT_FINITE', f, { value: String(v) });
-  return v;
+function pack(layout, o, derived) {
+  var w, tree, i;
+  requireObject(o, '');
+  /* derived names are allowed (a decoded object sent back) and ignored */
+  tree = nameTree(layout.fields, {});
+  for (i = 0; derived && i < derived.length; i++) putName(tree, derived[i][1], 1);
+  checkNames(o, tree, '');
+  w = newWriter(layout.maxBytes);
+  writeFields(w, layout.fields, o, '');
+  return finish(w);
 }
-function int(v, f, min, max) {
-  num(v, f, false);
-  if (Math.floor(v) !== v) fail('NOT_INTEGER', f, { value: v });
-  if (v < min || v > max) fail('OUT_OF_RANGE', f, { value: v, min: min, max: max });
-  return v;
+function unpack(layout, bytes) {
+  var r = { b: bytes, p: 0 }, o = {};
+  checkBytes(bytes);
+  if (layout.fixedBytes !== undefined && bytes.length !== layout.fixedBytes) lengthError('', layout.fixedBytes, bytes.length);
+  readFields(r, layout.fields, o, '');
+  if ((r.p + 7) >> 3 !== bytes.length) lengthError('', (r.p + 7) >> 3, bytes.length);
+  return o;
 }
-function wU(w, v, n, min, max, f) {
-  wr(w, int(v, f, min, max), n);
-}
-function wW(w, v, n, f) {
-  wr(w, int(v, f, 0, 9007199254740991) % Math.pow(2, n), n);
-}
-function wI(w, v, n, min, max, f) {
-  int(v, f, min, max);
-  wr(w, v < 0 ? v + Math.pow(2, n) : v, n);
-}
-function wS(w, v, n, mi, st, sc, mx, min, max, f) {
-  var raw;
-  if (num(v, f, true) === null) {
-    wr(w, Math.pow(2, n) - 1, n);
-    return;
+/* Adds the derived values to a decoded object: the functions get null for a missing or null argument. */
+function derive(o, derived) {
+  var i, j, d, args, v;
+  for (i = 0; i < derived.length; i++) {
+    d = derived[i];
+    args = [];
+    for (j = 2; j < d.length; j++) {
+      v = getPath(o, d[j]);
+      args.push(typeof v === 'number' ? v : null);
+    }
+    setPath(o, d[1], d[0].apply(null, args));
   }
-  raw = Math.round((v * sc - mi) / st);
-  if (!(raw >= 0 && raw <= mx)) fail('OUT_OF_RANGE', f, { value: v, min: min, max: max });
-  wr(w, raw, n);
+  return o;
 }
-function wB(w, v, f) {
-  if (v === undefined) fail('MISSING_FIELD', f, {});
-  if (typeof v !== 'boolean') fail('WRONG_TYPE', f, { expected: 'a boolean', actual: tn(v) });
-  wr(w, v ? 1 : 0, 1);
+/* [UINT, name, bits, min, max] */
+function readUint(r, d, f) {
+  return checkRange(readBits(r, d[2]), d[3], d[4], f);
 }
-function wE(w, v, n, labels, f) {
-  var raw = -1, i;
-  if (v === undefined) fail('MISSING_FIELD', f, {});
-  if (typeof v === 'string') for (i = 0; i < labels.length; i++) if (labels[i] === v) raw = i;
-  if (raw < 0) fail('UNKNOWN_ENUM', f, { value: dsc(v), labels: labels.join(', ') });
-  wr(w, raw, n);
-}
-function wF(w, v, names, f) {
-  var k, i, ok;
-  if (v === undefined) fail('MISSING_FIELD', f, {});
-  if (!isObj(v)) fail('WRONG_TYPE', f, { expected: 'an object of booleans', actual: tn(v) });
-  for (k in v) {
-    if (!hop(v, k)) continue;
-    ok = false;
-    for (i = 0; i < names.length; i++) if (names[i] === k) ok = true;
-    if (!ok) fail('UNKNOWN_FLAG', f, { value: dsc(k) });
-    if (typeof v[k] !== 'boolean' && v[k] !== undefined) fail('WRONG_TYPE', f + '.' + k, { expected: 'a boolean', actual: tn(v[k]) });
+var UINT = {
+  read: readUint,
+  write: function (w, v, d, f) {
+    writeBits(w, requireInteger(v, f, d[3], d[4]), d[2]);
   }
-  for (i = 0; i < names.length; i++) wr(w, hop(v, names[i]) && v[names[i]] === true ? 1 : 0, 1);
-}
-function wX(w, v, n, f) {
-  var i, ok = typeof v === 'string' && v.length === n * 2;
-  if (v === undefined) fail('MISSING_FIELD', f, {});
-  if (ok) for (i = 0; i < v.length; i++) if ('0123456789abcdefABCDEF'.indexOf(v.charAt(i)) < 0) ok = false;
-  if (!ok) fail('WRONG_TYPE', f, { expected: n + ' bytes as ' + n * 2 + ' hex digits', actual: dsc(v) });
-  for (i = 0; i < n; i++) wr(w, parseInt(v.substring(i * 2, i * 2 + 2), 16), 8);
-}
-function wL(w, v, n, min, max, f) {
-  if (v === undefined) fail('MISSING_FIELD', f, {});
-  if (!Array.isArray(v)) fail('WRONG_TYPE', f, { expected: 'an array', actual: tn(v) });
-  if (v.length < min || v.length > max) fail('OUT_OF_RANGE', f, { value: v.length, min: min, max: max });
-  wr(w, v.length, n);
-}
+};
+/* [COUNTER, name, bits, min, max]: an unsigned counter sent modulo 2^bits; any non-negative integer encodes. */
+var COUNTER = {
+  read: readUint,
+  write: function (w, v, d, f) {
+    writeBits(w, requireInteger(v, f, 0, 9007199254740991) % Math.pow(2, d[2]), d[2]);
+  }
+};
+/* [INT, name, bits, min, max]: two's complement */
+var INT = {
+  read: function (r, d, f) {
+    var v = readBits(r, d[2]);
+    if (v >= Math.pow(2, d[2] - 1)) v -= Math.pow(2, d[2]);
+    return checkRange(v, d[3], d[4], f);
+  },
+  write: function (w, v, d, f) {
+    requireInteger(v, f, d[3], d[4]);
+    writeBits(w, v < 0 ? v + Math.pow(2, d[2]) : v, d[2]);
+  }
+};
+/* [SCALED, name, bits, minInt, stepInt, scale, maxRaw, min, max]: value = (minInt + raw * stepInt) / scale,
+   exact in decimal; the all-ones raw value means null. */
+var SCALED = {
+  read: function (r, d, f) {
+    var raw = readBits(r, d[2]);
+    if (raw > d[6]) {
+      if (raw === Math.pow(2, d[2]) - 1) return null;
+      fail(OUT_OF_RANGE, f, { value: (d[3] + raw * d[4]) / d[5], min: d[7], max: d[8] });
+    }
+    return (d[3] + raw * d[4]) / d[5];
+  },
+  write: function (w, v, d, f) {
+    var raw;
+    if (requireNumber(v, f, true) === null) {
+      raw = Math.pow(2, d[2]) - 1;
+    } else {
+      raw = Math.round((v * d[5] - d[3]) / d[4]);
+      if (!(raw >= 0 && raw <= d[6])) fail(OUT_OF_RANGE, f, { value: v, min: d[7], max: d[8] });
+    }
+    writeBits(w, raw, d[2]);
+  }
+};
+/* [BOOL, name] */
+var BOOL = {
+  read: function (r) {
+    return readBits(r, 1) === 1;
+  },
+  write: function (w, v, d, f) {
+    if (typeof v !== 'boolean') fail(WRONG_TYPE, f, { expected: 'a boolean', actual: typeName(v) });
+    writeBits(w, v ? 1 : 0, 1);
+  }
+};
+/* [ENUM, name, bits, labels]: label i is sent as i */
+var ENUM = {
+  read: function (r, d, f) {
+    var raw = readBits(r, d[2]);
+    if (raw >= d[3].length) fail(UNKNOWN_ENUM, f, { value: raw, labels: d[3].join(', ') });
+    return d[3][raw];
+  },
+  write: function (w, v, d, f) {
+    var raw = typeof v === 'string' ? d[3].indexOf(v) : -1;
+    if (raw < 0) fail(UNKNOWN_ENUM, f, { value: describeValue(v), labels: d[3].join(', ') });
+    writeBits(w, raw, d[2]);
+  }
+};
+/* [FLAGS, name, flag names]: one bit each, first in the MSB; an object of booleans */
+var FLAGS = {
+  read: function (r, d) {
+    var o = {}, i;
+    for (i = 0; i < d[2].length; i++) o[d[2][i]] = readBits(r, 1) === 1;
+    return o;
+  },
+  write: function (w, v, d, f) {
+    var k, i;
+    if (!isObj(v)) fail(WRONG_TYPE, f, { expected: 'an object of booleans', actual: typeName(v) });
+    for (k in v) {
+      if (!hop(v, k)) continue;
+      if (d[2].indexOf(k) < 0) fail(UNKNOWN_FLAG, f, { value: describeValue(k) });
+      if (typeof v[k] !== 'boolean' && v[k] !== undefined) fail(WRONG_TYPE, f + '.' + k, { expected: 'a boolean', actual: typeName(v[k]) });
+    }
+    for (i = 0; i < d[2].length; i++) writeBits(w, hop(v, d[2][i]) && v[d[2][i]] === true ? 1 : 0, 1);
+  }
+};
+/* [BYTES, name, length]: lowercase hex */
+var BYTES = {
+  read: function (r, d) {
+    var s = '', i;
+    for (i = 0; i < d[2]; i++) s += byteHex(readBits(r, 8));
+    return s;
+  },
+  write: function (w, v, d, f) {
+    var i;
+    if (typeof v !== 'string' || v.length !== d[2] * 2 || !isHex(v)) {
+      fail(WRONG_TYPE, f, { expected: d[2] + ' bytes as ' + d[2] * 2 + ' hex digits', actual: describeValue(v) });
+    }
+    for (i = 0; i < d[2]; i++) writeBits(w, parseInt(v.substring(i * 2, i * 2 + 2), 16), 8);
+  }
+};
+/* [LIST, name, countBits, minCount, maxCount, item fields]: a count, then that many records */
+var LIST = {
+  read: function (r, d, f) {
+    var n = checkRange(readBits(r, d[2]), d[3], d[4], f), a = [], i, item;
+    for (i = 0; i < n; i++) {
+      item = {};
+      readFields(r, d[5], item, f + '[' + i + '].');
+      a.push(item);
+    }
+    return a;
+  },
+  write: function (w, v, d, f) {
+    var i;
+    if (!Array.isArray(v)) fail(WRONG_TYPE, f, { expected: 'an array', actual: typeName(v) });
+    writeBits(w, checkRange(v.length, d[3], d[4], f), d[2]);
+    for (i = 0; i < v.length; i++) {
+      requireObject(v[i], f + '[' + i + ']');
+      writeFields(w, d[5], v[i], f + '[' + i + '].');
+    }
+  }
+};
 
 function dewPoint(t, rh) {
   if (t === null || rh === null || !(rh > 0)) return null;
@@ -257,456 +404,220 @@ function frostPoint(t, rh) {
   return r === 0 ? 0 : r;
 }
 
+/* FPort 1: deviceStatus (uplink), 15 bytes. */
+var deviceStatusLayout = {
+  maxBytes: 15,
+  fixedBytes: 15,
+  fields: [
+    [ENUM, "event", 2, ["startup","heartbeat"]],
+    [ENUM, "deviceType", 4, ["unknown","parkingBay","garageCounter","roadClimate","waterLevel","timeClock"]],
+    [UINT, "firmware.major", 8, 0, 255],
+    [UINT, "firmware.minor", 8, 0, 255],
+    [UINT, "firmware.patch", 8, 0, 255],
+    [ENUM, "resetReason", 4, ["unknown","powerOn","pinReset","watchdog","software","brownout","lockup","firmwareUpdate"]],
+    [SCALED, "battery", 8, 180, 1, 100, 254, 1.8, 4.34],
+    [UINT, "uptime", 32, 0, 4294967295],
+    [UINT, "uplinkCounter", 32, 0, 4294967295],
+    [FLAGS, "errors", ["sensorFailed","sensorCrc","modemTimeout","modemReset","storageError","lowBattery","airtimeExhausted","clockUnsynced"]]
+  ]
+};
+
+/* Optional fields of deviceConfigReport, shared with deviceConfig (FPort 3). */
+var deviceConfigReportGroup = [
+  [UINT, "sendInterval", 16, 10, 65535],
+  [UINT, "heartbeatInterval", 12, 1, 4095],
+  [BOOL, "confirmedUplinks"],
+  [BOOL, "adr"],
+  [UINT, "dataRate", 3, 0, 5],
+  [SCALED, "parking.enterThreshold", 9, 0, 5, 10, 510, 0, 255],
+  [SCALED, "parking.exitThreshold", 9, 0, 5, 10, 510, 0, 255],
+  [UINT, "parking.dwell", 6, 0, 63],
+  [SCALED, "road.iceMargin", 6, 0, 1, 10, 62, 0, 6.2],
+  [SCALED, "water.mountHeight", 12, 0, 1, 1, 4094, 0, 4094],
+  [SCALED, "water.stage1", 12, -100, 1, 1, 4094, -100, 3994],
+  [SCALED, "water.stage2", 12, -100, 1, 1, 4094, -100, 3994],
+  [SCALED, "water.stage3", 12, -100, 1, 1, 4094, -100, 3994],
+  [UINT, "water.fastInterval", 16, 10, 65535],
+  [UINT, "garage.capacity", 12, 0, 4095],
+  [UINT, "garage.freeSpaces", 12, 0, 4095]
+];
+/* FPort 2: deviceConfigReport (uplink), 2-21 bytes. */
+var deviceConfigReportLayout = {
+  maxBytes: 21,
+  fields: [
+    [OPTIONAL, deviceConfigReportGroup]
+  ]
+};
+
+/* FPort 3: deviceConfig (downlink), 3-22 bytes. */
+var deviceConfigLayout = {
+  maxBytes: 22,
+  fields: [
+    [OPTIONAL, deviceConfigReportGroup, [
+      [FLAGS, "commands", ["reboot","recalibrate","reportConfig"]]
+    ]]
+  ]
+};
+
+/* FPort 10: parkingBay (uplink), 5 bytes. */
+var parkingBayLayout = {
+  maxBytes: 5,
+  fixedBytes: 5,
+  fields: [
+    [BOOL, "occupied"],
+    [BOOL, "sensorFault"],
+    [COUNTER, "changeCount", 10, 0, 1023],
+    [SCALED, "fieldDeviation", 10, 0, 5, 10, 1022, 0, 511],
+    [SCALED, "temperature", 8, -400, 5, 10, 254, -40, 87],
+    [SCALED, "battery", 8, 180, 1, 100, 254, 1.8, 4.34]
+  ]
+};
+
+/* FPort 11: garageCounter (uplink), 9 bytes. */
+var garageCounterLayout = {
+  maxBytes: 9,
+  fixedBytes: 9,
+  fields: [
+    [UINT, "freeSpaces", 12, 0, 4095],
+    [UINT, "capacity", 12, 0, 4095],
+    [COUNTER, "entries", 16, 0, 65535],
+    [COUNTER, "exits", 16, 0, 65535],
+    [FLAGS, "faults", ["sensorA","sensorB","beamBlocked","countClamped"]],
+    [SCALED, "battery", 8, 180, 1, 100, 254, 1.8, 4.34]
+  ]
+};
+
+/* FPort 20: roadClimate (uplink), 6 bytes. */
+var roadClimateLayout = {
+  maxBytes: 6,
+  fixedBytes: 6,
+  fields: [
+    [SCALED, "air.temperature", 10, -400, 1, 10, 1022, -40, 62.2],
+    [SCALED, "air.relativeHumidity", 8, 0, 5, 10, 200, 0, 100],
+    [SCALED, "surface.temperature", 11, -400, 1, 10, 1650, -40, 125],
+    [ENUM, "iceRisk", 2, ["clear","watch","risk","unknown"]],
+    [FLAGS, "status", ["airSensorFailed","surfaceSensorFailed","heaterOn"]],
+    [SCALED, "battery", 8, 180, 1, 100, 254, 1.8, 4.34]
+  ]
+};
+var roadClimateDerived = [
+  [dewPoint, "air.dewPoint", "air.temperature", "air.relativeHumidity"],
+  [frostPoint, "air.frostPoint", "air.temperature", "air.relativeHumidity"]
+];
+
+/* FPort 30: waterLevel (uplink), 6 bytes. */
+var waterLevelLayout = {
+  maxBytes: 6,
+  fixedBytes: 6,
+  fields: [
+    [SCALED, "level", 12, -100, 1, 1, 4094, -100, 3994],
+    [SCALED, "distance", 14, 0, 1, 1, 16382, 0, 16382],
+    [UINT, "stage", 2, 0, 3],
+    [ENUM, "trend", 2, ["steady","rising","falling","unknown"]],
+    [FLAGS, "quality", ["noTarget","outOfRange","outliersRejected"]],
+    [SCALED, "battery", 8, 180, 1, 100, 254, 1.8, 4.34]
+  ]
+};
+
+/* FPort 31: waterLevelBatch (uplink), 6-49 bytes. */
+var waterLevelBatchLayout = {
+  maxBytes: 49,
+  fields: [
+    [UINT, "stage", 2, 0, 3],
+    [ENUM, "trend", 2, ["steady","rising","falling","unknown"]],
+    [SCALED, "battery", 8, 180, 1, 100, 254, 1.8, 4.34],
+    [LIST, "readings", 4, 1, 15, [
+      [UINT, "age", 10, 0, 1023],
+      [SCALED, "level", 12, -100, 1, 1, 4094, -100, 3994],
+      [FLAGS, "quality", ["noTarget","outOfRange","outliersRejected"]]
+    ]]
+  ]
+};
+
+/* FPort 40: bookingBatch (uplink), 15-49 bytes. */
+var bookingBatchLayout = {
+  maxBytes: 49,
+  fields: [
+    [UINT, "sequence", 32, 0, 4294967295],
+    [UINT, "baseTime", 32, 0, 4294967295],
+    [LIST, "bookings", 3, 1, 6, [
+      [BYTES, "badge", 4],
+      [ENUM, "kind", 3, ["come","go","breakStart","breakEnd","errand"]],
+      [UINT, "offset", 17, 0, 131071],
+      [BOOL, "clockUnsynced"]
+    ]]
+  ]
+};
+
+/* FPort 41: bookingAck (downlink), 8 bytes. */
+var bookingAckLayout = {
+  maxBytes: 8,
+  fixedBytes: 8,
+  fields: [
+    [UINT, "ackedThrough", 32, 0, 4294967295],
+    [SCALED, "serverTime", 32, 0, 1, 1, 4294967294, 0, 4294967294]
+  ]
+};
+
 function encodeDeviceStatus(o) {
-  var w, g, a, i, pre;
-  co(o, '');
-  ck(o, {"event":1,"deviceType":1,"firmware":{"major":1,"minor":1,"patch":1},"resetReason":1,"battery":1,"uptime":1,"uplinkCounter":1,"errors":1}, '');
-  w = nw(15);
-  wE(w, gv(o, [], "event"), 2, ["startup","heartbeat"], "event");
-  wE(w, gv(o, [], "deviceType"), 4, ["unknown","parkingBay","garageCounter","roadClimate","waterLevel","timeClock"], "deviceType");
-  wU(w, gv(o, ["firmware"], "major"), 8, 0, 255, "firmware.major");
-  wU(w, gv(o, ["firmware"], "minor"), 8, 0, 255, "firmware.minor");
-  wU(w, gv(o, ["firmware"], "patch"), 8, 0, 255, "firmware.patch");
-  wE(w, gv(o, [], "resetReason"), 4, ["unknown","powerOn","pinReset","watchdog","software","brownout","lockup","firmwareUpdate"], "resetReason");
-  wS(w, gv(o, [], "battery"), 8, 180, 1, 100, 254, 1.8, 4.34, "battery");
-  wU(w, gv(o, [], "uptime"), 32, 0, 4294967295, "uptime");
-  wU(w, gv(o, [], "uplinkCounter"), 32, 0, 4294967295, "uplinkCounter");
-  wF(w, gv(o, [], "errors"), ["sensorFailed","sensorCrc","modemTimeout","modemReset","storageError","lowBattery","airtimeExhausted","clockUnsynced"], "errors");
-  return fin(w);
+  return pack(deviceStatusLayout, o);
 }
-
 function decodeDeviceStatus(bytes) {
-  var r = { b: bytes, p: 0 }, o = {}, pr, n, a, i, it, pre;
-  cb(bytes);
-  len(bytes, 15);
-  o.event = rE(r, 2, ["startup","heartbeat"], "event");
-  o.deviceType = rE(r, 4, ["unknown","parkingBay","garageCounter","roadClimate","waterLevel","timeClock"], "deviceType");
-  if (o.firmware === undefined) o.firmware = {};
-  o.firmware.major = rU(r, 8, 0, 255, "firmware.major");
-  if (o.firmware === undefined) o.firmware = {};
-  o.firmware.minor = rU(r, 8, 0, 255, "firmware.minor");
-  if (o.firmware === undefined) o.firmware = {};
-  o.firmware.patch = rU(r, 8, 0, 255, "firmware.patch");
-  o.resetReason = rE(r, 4, ["unknown","powerOn","pinReset","watchdog","software","brownout","lockup","firmwareUpdate"], "resetReason");
-  o.battery = rS(r, 8, 180, 1, 100, 254, 1.8, 4.34, "battery");
-  o.uptime = rU(r, 32, 0, 4294967295, "uptime");
-  o.uplinkCounter = rU(r, 32, 0, 4294967295, "uplinkCounter");
-  o.errors = rF(r, ["sensorFailed","sensorCrc","modemTimeout","modemReset","storageError","lowBattery","airtimeExhausted","clockUnsynced"]);
-  end(r);
-  return o;
+  return unpack(deviceStatusLayout, bytes);
 }
-
 function encodeDeviceConfigReport(o) {
-  var w, g, a, i, pre;
-  co(o, '');
-  ck(o, {"sendInterval":1,"heartbeatInterval":1,"confirmedUplinks":1,"adr":1,"dataRate":1,"parking":{"enterThreshold":1,"exitThreshold":1,"dwell":1},"road":{"iceMargin":1},"water":{"mountHeight":1,"stage1":1,"stage2":1,"stage3":1,"fastInterval":1},"garage":{"capacity":1,"freeSpaces":1}}, '');
-  w = nw(21);
-  g = [gv(o, [], "sendInterval"), gv(o, [], "heartbeatInterval"), gv(o, [], "confirmedUplinks"), gv(o, [], "adr"), gv(o, [], "dataRate"), gv(o, ["parking"], "enterThreshold"), gv(o, ["parking"], "exitThreshold"), gv(o, ["parking"], "dwell"), gv(o, ["road"], "iceMargin"), gv(o, ["water"], "mountHeight"), gv(o, ["water"], "stage1"), gv(o, ["water"], "stage2"), gv(o, ["water"], "stage3"), gv(o, ["water"], "fastInterval"), gv(o, ["garage"], "capacity"), gv(o, ["garage"], "freeSpaces")];
-  for (i = 0; i < g.length; i++) wr(w, g[i] !== undefined ? 1 : 0, 1);
-  if (g[0] !== undefined) wU(w, g[0], 16, 10, 65535, "sendInterval");
-  if (g[1] !== undefined) wU(w, g[1], 12, 1, 4095, "heartbeatInterval");
-  if (g[2] !== undefined) wB(w, g[2], "confirmedUplinks");
-  if (g[3] !== undefined) wB(w, g[3], "adr");
-  if (g[4] !== undefined) wU(w, g[4], 3, 0, 5, "dataRate");
-  if (g[5] !== undefined) wS(w, g[5], 9, 0, 5, 10, 510, 0, 255, "parking.enterThreshold");
-  if (g[6] !== undefined) wS(w, g[6], 9, 0, 5, 10, 510, 0, 255, "parking.exitThreshold");
-  if (g[7] !== undefined) wU(w, g[7], 6, 0, 63, "parking.dwell");
-  if (g[8] !== undefined) wS(w, g[8], 6, 0, 1, 10, 62, 0, 6.2, "road.iceMargin");
-  if (g[9] !== undefined) wS(w, g[9], 12, 0, 1, 1, 4094, 0, 4094, "water.mountHeight");
-  if (g[10] !== undefined) wS(w, g[10], 12, -100, 1, 1, 4094, -100, 3994, "water.stage1");
-  if (g[11] !== undefined) wS(w, g[11], 12, -100, 1, 1, 4094, -100, 3994, "water.stage2");
-  if (g[12] !== undefined) wS(w, g[12], 12, -100, 1, 1, 4094, -100, 3994, "water.stage3");
-  if (g[13] !== undefined) wU(w, g[13], 16, 10, 65535, "water.fastInterval");
-  if (g[14] !== undefined) wU(w, g[14], 12, 0, 4095, "garage.capacity");
-  if (g[15] !== undefined) wU(w, g[15], 12, 0, 4095, "garage.freeSpaces");
-  return fin(w);
+  return pack(deviceConfigReportLayout, o);
 }
-
 function decodeDeviceConfigReport(bytes) {
-  var r = { b: bytes, p: 0 }, o = {}, pr, n, a, i, it, pre;
-  cb(bytes);
-  pr = rd(r, 16);
-  if ((pr >>> 15) & 1) {
-    o.sendInterval = rU(r, 16, 10, 65535, "sendInterval");
-  }
-  if ((pr >>> 14) & 1) {
-    o.heartbeatInterval = rU(r, 12, 1, 4095, "heartbeatInterval");
-  }
-  if ((pr >>> 13) & 1) {
-    o.confirmedUplinks = rd(r, 1) === 1;
-  }
-  if ((pr >>> 12) & 1) {
-    o.adr = rd(r, 1) === 1;
-  }
-  if ((pr >>> 11) & 1) {
-    o.dataRate = rU(r, 3, 0, 5, "dataRate");
-  }
-  if ((pr >>> 10) & 1) {
-    if (o.parking === undefined) o.parking = {};
-    o.parking.enterThreshold = rS(r, 9, 0, 5, 10, 510, 0, 255, "parking.enterThreshold");
-  }
-  if ((pr >>> 9) & 1) {
-    if (o.parking === undefined) o.parking = {};
-    o.parking.exitThreshold = rS(r, 9, 0, 5, 10, 510, 0, 255, "parking.exitThreshold");
-  }
-  if ((pr >>> 8) & 1) {
-    if (o.parking === undefined) o.parking = {};
-    o.parking.dwell = rU(r, 6, 0, 63, "parking.dwell");
-  }
-  if ((pr >>> 7) & 1) {
-    if (o.road === undefined) o.road = {};
-    o.road.iceMargin = rS(r, 6, 0, 1, 10, 62, 0, 6.2, "road.iceMargin");
-  }
-  if ((pr >>> 6) & 1) {
-    if (o.water === undefined) o.water = {};
-    o.water.mountHeight = rS(r, 12, 0, 1, 1, 4094, 0, 4094, "water.mountHeight");
-  }
-  if ((pr >>> 5) & 1) {
-    if (o.water === undefined) o.water = {};
-    o.water.stage1 = rS(r, 12, -100, 1, 1, 4094, -100, 3994, "water.stage1");
-  }
-  if ((pr >>> 4) & 1) {
-    if (o.water === undefined) o.water = {};
-    o.water.stage2 = rS(r, 12, -100, 1, 1, 4094, -100, 3994, "water.stage2");
-  }
-  if ((pr >>> 3) & 1) {
-    if (o.water === undefined) o.water = {};
-    o.water.stage3 = rS(r, 12, -100, 1, 1, 4094, -100, 3994, "water.stage3");
-  }
-  if ((pr >>> 2) & 1) {
-    if (o.water === undefined) o.water = {};
-    o.water.fastInterval = rU(r, 16, 10, 65535, "water.fastInterval");
-  }
-  if ((pr >>> 1) & 1) {
-    if (o.garage === undefined) o.garage = {};
-    o.garage.capacity = rU(r, 12, 0, 4095, "garage.capacity");
-  }
-  if ((pr >>> 0) & 1) {
-    if (o.garage === undefined) o.garage = {};
-    o.garage.freeSpaces = rU(r, 12, 0, 4095, "garage.freeSpaces");
-  }
-  end(r);
-  return o;
+  return unpack(deviceConfigReportLayout, bytes);
 }
-
 function encodeDeviceConfig(o) {
-  var w, g, a, i, pre;
-  co(o, '');
-  ck(o, {"sendInterval":1,"heartbeatInterval":1,"confirmedUplinks":1,"adr":1,"dataRate":1,"parking":{"enterThreshold":1,"exitThreshold":1,"dwell":1},"road":{"iceMargin":1},"water":{"mountHeight":1,"stage1":1,"stage2":1,"stage3":1,"fastInterval":1},"garage":{"capacity":1,"freeSpaces":1},"commands":1}, '');
-  w = nw(22);
-  g = [gv(o, [], "sendInterval"), gv(o, [], "heartbeatInterval"), gv(o, [], "confirmedUplinks"), gv(o, [], "adr"), gv(o, [], "dataRate"), gv(o, ["parking"], "enterThreshold"), gv(o, ["parking"], "exitThreshold"), gv(o, ["parking"], "dwell"), gv(o, ["road"], "iceMargin"), gv(o, ["water"], "mountHeight"), gv(o, ["water"], "stage1"), gv(o, ["water"], "stage2"), gv(o, ["water"], "stage3"), gv(o, ["water"], "fastInterval"), gv(o, ["garage"], "capacity"), gv(o, ["garage"], "freeSpaces"), gv(o, [], "commands")];
-  for (i = 0; i < g.length; i++) wr(w, g[i] !== undefined ? 1 : 0, 1);
-  if (g[0] !== undefined) wU(w, g[0], 16, 10, 65535, "sendInterval");
-  if (g[1] !== undefined) wU(w, g[1], 12, 1, 4095, "heartbeatInterval");
-  if (g[2] !== undefined) wB(w, g[2], "confirmedUplinks");
-  if (g[3] !== undefined) wB(w, g[3], "adr");
-  if (g[4] !== undefined) wU(w, g[4], 3, 0, 5, "dataRate");
-  if (g[5] !== undefined) wS(w, g[5], 9, 0, 5, 10, 510, 0, 255, "parking.enterThreshold");
-  if (g[6] !== undefined) wS(w, g[6], 9, 0, 5, 10, 510, 0, 255, "parking.exitThreshold");
-  if (g[7] !== undefined) wU(w, g[7], 6, 0, 63, "parking.dwell");
-  if (g[8] !== undefined) wS(w, g[8], 6, 0, 1, 10, 62, 0, 6.2, "road.iceMargin");
-  if (g[9] !== undefined) wS(w, g[9], 12, 0, 1, 1, 4094, 0, 4094, "water.mountHeight");
-  if (g[10] !== undefined) wS(w, g[10], 12, -100, 1, 1, 4094, -100, 3994, "water.stage1");
-  if (g[11] !== undefined) wS(w, g[11], 12, -100, 1, 1, 4094, -100, 3994, "water.stage2");
-  if (g[12] !== undefined) wS(w, g[12], 12, -100, 1, 1, 4094, -100, 3994, "water.stage3");
-  if (g[13] !== undefined) wU(w, g[13], 16, 10, 65535, "water.fastInterval");
-  if (g[14] !== undefined) wU(w, g[14], 12, 0, 4095, "garage.capacity");
-  if (g[15] !== undefined) wU(w, g[15], 12, 0, 4095, "garage.freeSpaces");
-  if (g[16] !== undefined) wF(w, g[16], ["reboot","recalibrate","reportConfig"], "commands");
-  return fin(w);
+  return pack(deviceConfigLayout, o);
 }
-
 function decodeDeviceConfig(bytes) {
-  var r = { b: bytes, p: 0 }, o = {}, pr, n, a, i, it, pre;
-  cb(bytes);
-  pr = rd(r, 17);
-  if ((pr >>> 16) & 1) {
-    o.sendInterval = rU(r, 16, 10, 65535, "sendInterval");
-  }
-  if ((pr >>> 15) & 1) {
-    o.heartbeatInterval = rU(r, 12, 1, 4095, "heartbeatInterval");
-  }
-  if ((pr >>> 14) & 1) {
-    o.confirmedUplinks = rd(r, 1) === 1;
-  }
-  if ((pr >>> 13) & 1) {
-    o.adr = rd(r, 1) === 1;
-  }
-  if ((pr >>> 12) & 1) {
-    o.dataRate = rU(r, 3, 0, 5, "dataRate");
-  }
-  if ((pr >>> 11) & 1) {
-    if (o.parking === undefined) o.parking = {};
-    o.parking.enterThreshold = rS(r, 9, 0, 5, 10, 510, 0, 255, "parking.enterThreshold");
-  }
-  if ((pr >>> 10) & 1) {
-    if (o.parking === undefined) o.parking = {};
-    o.parking.exitThreshold = rS(r, 9, 0, 5, 10, 510, 0, 255, "parking.exitThreshold");
-  }
-  if ((pr >>> 9) & 1) {
-    if (o.parking === undefined) o.parking = {};
-    o.parking.dwell = rU(r, 6, 0, 63, "parking.dwell");
-  }
-  if ((pr >>> 8) & 1) {
-    if (o.road === undefined) o.road = {};
-    o.road.iceMargin = rS(r, 6, 0, 1, 10, 62, 0, 6.2, "road.iceMargin");
-  }
-  if ((pr >>> 7) & 1) {
-    if (o.water === undefined) o.water = {};
-    o.water.mountHeight = rS(r, 12, 0, 1, 1, 4094, 0, 4094, "water.mountHeight");
-  }
-  if ((pr >>> 6) & 1) {
-    if (o.water === undefined) o.water = {};
-    o.water.stage1 = rS(r, 12, -100, 1, 1, 4094, -100, 3994, "water.stage1");
-  }
-  if ((pr >>> 5) & 1) {
-    if (o.water === undefined) o.water = {};
-    o.water.stage2 = rS(r, 12, -100, 1, 1, 4094, -100, 3994, "water.stage2");
-  }
-  if ((pr >>> 4) & 1) {
-    if (o.water === undefined) o.water = {};
-    o.water.stage3 = rS(r, 12, -100, 1, 1, 4094, -100, 3994, "water.stage3");
-  }
-  if ((pr >>> 3) & 1) {
-    if (o.water === undefined) o.water = {};
-    o.water.fastInterval = rU(r, 16, 10, 65535, "water.fastInterval");
-  }
-  if ((pr >>> 2) & 1) {
-    if (o.garage === undefined) o.garage = {};
-    o.garage.capacity = rU(r, 12, 0, 4095, "garage.capacity");
-  }
-  if ((pr >>> 1) & 1) {
-    if (o.garage === undefined) o.garage = {};
-    o.garage.freeSpaces = rU(r, 12, 0, 4095, "garage.freeSpaces");
-  }
-  if ((pr >>> 0) & 1) {
-    o.commands = rF(r, ["reboot","recalibrate","reportConfig"]);
-  }
-  end(r);
-  return o;
+  return unpack(deviceConfigLayout, bytes);
 }
-
 function encodeParkingBay(o) {
-  var w, g, a, i, pre;
-  co(o, '');
-  ck(o, {"occupied":1,"sensorFault":1,"changeCount":1,"fieldDeviation":1,"temperature":1,"battery":1}, '');
-  w = nw(5);
-  wB(w, gv(o, [], "occupied"), "occupied");
-  wB(w, gv(o, [], "sensorFault"), "sensorFault");
-  wW(w, gv(o, [], "changeCount"), 10, "changeCount");
-  wS(w, gv(o, [], "fieldDeviation"), 10, 0, 5, 10, 1022, 0, 511, "fieldDeviation");
-  wS(w, gv(o, [], "temperature"), 8, -400, 5, 10, 254, -40, 87, "temperature");
-  wS(w, gv(o, [], "battery"), 8, 180, 1, 100, 254, 1.8, 4.34, "battery");
-  return fin(w);
+  return pack(parkingBayLayout, o);
 }
-
 function decodeParkingBay(bytes) {
-  var r = { b: bytes, p: 0 }, o = {}, pr, n, a, i, it, pre;
-  cb(bytes);
-  len(bytes, 5);
-  o.occupied = rd(r, 1) === 1;
-  o.sensorFault = rd(r, 1) === 1;
-  o.changeCount = rU(r, 10, 0, 1023, "changeCount");
-  o.fieldDeviation = rS(r, 10, 0, 5, 10, 1022, 0, 511, "fieldDeviation");
-  o.temperature = rS(r, 8, -400, 5, 10, 254, -40, 87, "temperature");
-  o.battery = rS(r, 8, 180, 1, 100, 254, 1.8, 4.34, "battery");
-  end(r);
-  return o;
+  return unpack(parkingBayLayout, bytes);
 }
-
 function encodeGarageCounter(o) {
-  var w, g, a, i, pre;
-  co(o, '');
-  ck(o, {"freeSpaces":1,"capacity":1,"entries":1,"exits":1,"faults":1,"battery":1}, '');
-  w = nw(9);
-  wU(w, gv(o, [], "freeSpaces"), 12, 0, 4095, "freeSpaces");
-  wU(w, gv(o, [], "capacity"), 12, 0, 4095, "capacity");
-  wW(w, gv(o, [], "entries"), 16, "entries");
-  wW(w, gv(o, [], "exits"), 16, "exits");
-  wF(w, gv(o, [], "faults"), ["sensorA","sensorB","beamBlocked","countClamped"], "faults");
-  wS(w, gv(o, [], "battery"), 8, 180, 1, 100, 254, 1.8, 4.34, "battery");
-  return fin(w);
+  return pack(garageCounterLayout, o);
 }
-
 function decodeGarageCounter(bytes) {
-  var r = { b: bytes, p: 0 }, o = {}, pr, n, a, i, it, pre;
-  cb(bytes);
-  len(bytes, 9);
-  o.freeSpaces = rU(r, 12, 0, 4095, "freeSpaces");
-  o.capacity = rU(r, 12, 0, 4095, "capacity");
-  o.entries = rU(r, 16, 0, 65535, "entries");
-  o.exits = rU(r, 16, 0, 65535, "exits");
-  o.faults = rF(r, ["sensorA","sensorB","beamBlocked","countClamped"]);
-  o.battery = rS(r, 8, 180, 1, 100, 254, 1.8, 4.34, "battery");
-  end(r);
-  return o;
+  return unpack(garageCounterLayout, bytes);
 }
-
 function encodeRoadClimate(o) {
-  var w, g, a, i, pre;
-  co(o, '');
-  ck(o, {"air":{"temperature":1,"relativeHumidity":1,"dewPoint":1,"frostPoint":1},"surface":{"temperature":1},"iceRisk":1,"status":1,"battery":1}, '');
-  w = nw(6);
-  wS(w, gv(o, ["air"], "temperature"), 10, -400, 1, 10, 1022, -40, 62.2, "air.temperature");
-  wS(w, gv(o, ["air"], "relativeHumidity"), 8, 0, 5, 10, 200, 0, 100, "air.relativeHumidity");
-  wS(w, gv(o, ["surface"], "temperature"), 11, -400, 1, 10, 1650, -40, 125, "surface.temperature");
-  wE(w, gv(o, [], "iceRisk"), 2, ["clear","watch","risk","unknown"], "iceRisk");
-  wF(w, gv(o, [], "status"), ["airSensorFailed","surfaceSensorFailed","heaterOn"], "status");
-  wS(w, gv(o, [], "battery"), 8, 180, 1, 100, 254, 1.8, 4.34, "battery");
-  return fin(w);
+  return pack(roadClimateLayout, o, roadClimateDerived);
 }
-
 function decodeRoadClimate(bytes) {
-  var r = { b: bytes, p: 0 }, o = {}, pr, n, a, i, it, pre;
-  cb(bytes);
-  len(bytes, 6);
-  if (o.air === undefined) o.air = {};
-  o.air.temperature = rS(r, 10, -400, 1, 10, 1022, -40, 62.2, "air.temperature");
-  if (o.air === undefined) o.air = {};
-  o.air.relativeHumidity = rS(r, 8, 0, 5, 10, 200, 0, 100, "air.relativeHumidity");
-  if (o.surface === undefined) o.surface = {};
-  o.surface.temperature = rS(r, 11, -400, 1, 10, 1650, -40, 125, "surface.temperature");
-  o.iceRisk = rE(r, 2, ["clear","watch","risk","unknown"], "iceRisk");
-  o.status = rF(r, ["airSensorFailed","surfaceSensorFailed","heaterOn"]);
-  o.battery = rS(r, 8, 180, 1, 100, 254, 1.8, 4.34, "battery");
-  end(r);
-  if (o.air === undefined) o.air = {};
-  o.air.dewPoint = dewPoint(dv(o, ["air","temperature"]), dv(o, ["air","relativeHumidity"]));
-  if (o.air === undefined) o.air = {};
-  o.air.frostPoint = frostPoint(dv(o, ["air","temperature"]), dv(o, ["air","relativeHumidity"]));
-  return o;
+  return derive(unpack(roadClimateLayout, bytes), roadClimateDerived);
 }
-
 function encodeWaterLevel(o) {
-  var w, g, a, i, pre;
-  co(o, '');
-  ck(o, {"level":1,"distance":1,"stage":1,"trend":1,"quality":1,"battery":1}, '');
-  w = nw(6);
-  wS(w, gv(o, [], "level"), 12, -100, 1, 1, 4094, -100, 3994, "level");
-  wS(w, gv(o, [], "distance"), 14, 0, 1, 1, 16382, 0, 16382, "distance");
-  wU(w, gv(o, [], "stage"), 2, 0, 3, "stage");
-  wE(w, gv(o, [], "trend"), 2, ["steady","rising","falling","unknown"], "trend");
-  wF(w, gv(o, [], "quality"), ["noTarget","outOfRange","outliersRejected"], "quality");
-  wS(w, gv(o, [], "battery"), 8, 180, 1, 100, 254, 1.8, 4.34, "battery");
-  return fin(w);
+  return pack(waterLevelLayout, o);
 }
-
 function decodeWaterLevel(bytes) {
-  var r = { b: bytes, p: 0 }, o = {}, pr, n, a, i, it, pre;
-  cb(bytes);
-  len(bytes, 6);
-  o.level = rS(r, 12, -100, 1, 1, 4094, -100, 3994, "level");
-  o.distance = rS(r, 14, 0, 1, 1, 16382, 0, 16382, "distance");
-  o.stage = rU(r, 2, 0, 3, "stage");
-  o.trend = rE(r, 2, ["steady","rising","falling","unknown"], "trend");
-  o.quality = rF(r, ["noTarget","outOfRange","outliersRejected"]);
-  o.battery = rS(r, 8, 180, 1, 100, 254, 1.8, 4.34, "battery");
-  end(r);
-  return o;
+  return unpack(waterLevelLayout, bytes);
 }
-
 function encodeWaterLevelBatch(o) {
-  var w, g, a, i, pre;
-  co(o, '');
-  ck(o, {"stage":1,"trend":1,"battery":1,"readings":[{"age":1,"level":1,"quality":1}]}, '');
-  w = nw(49);
-  wU(w, gv(o, [], "stage"), 2, 0, 3, "stage");
-  wE(w, gv(o, [], "trend"), 2, ["steady","rising","falling","unknown"], "trend");
-  wS(w, gv(o, [], "battery"), 8, 180, 1, 100, 254, 1.8, 4.34, "battery");
-  a = gv(o, [], "readings");
-  wL(w, a, 4, 1, 15, "readings");
-  for (i = 0; i < a.length; i++) {
-    pre = "readings" + '[' + i + ']';
-    co(a[i], pre);
-    pre += '.';
-    wU(w, gv(a[i], [], "age"), 10, 0, 1023, pre + "age");
-    wS(w, gv(a[i], [], "level"), 12, -100, 1, 1, 4094, -100, 3994, pre + "level");
-    wF(w, gv(a[i], [], "quality"), ["noTarget","outOfRange","outliersRejected"], pre + "quality");
-  }
-  return fin(w);
+  return pack(waterLevelBatchLayout, o);
 }
-
 function decodeWaterLevelBatch(bytes) {
-  var r = { b: bytes, p: 0 }, o = {}, pr, n, a, i, it, pre;
-  cb(bytes);
-  o.stage = rU(r, 2, 0, 3, "stage");
-  o.trend = rE(r, 2, ["steady","rising","falling","unknown"], "trend");
-  o.battery = rS(r, 8, 180, 1, 100, 254, 1.8, 4.34, "battery");
-  n = rL(r, 4, 1, 15, "readings");
-  a = [];
-  for (i = 0; i < n; i++) {
-    it = {};
-    pre = "readings" + '[' + i + '].';
-    it.age = rU(r, 10, 0, 1023, pre + "age");
-    it.level = rS(r, 12, -100, 1, 1, 4094, -100, 3994, pre + "level");
-    it.quality = rF(r, ["noTarget","outOfRange","outliersRejected"]);
-    a.push(it);
-  }
-  o.readings = a;
-  end(r);
-  return o;
+  return unpack(waterLevelBatchLayout, bytes);
 }
-
 function encodeBookingBatch(o) {
-  var w, g, a, i, pre;
-  co(o, '');
-  ck(o, {"sequence":1,"baseTime":1,"bookings":[{"badge":1,"kind":1,"offset":1,"clockUnsynced":1}]}, '');
-  w = nw(49);
-  wU(w, gv(o, [], "sequence"), 32, 0, 4294967295, "sequence");
-  wU(w, gv(o, [], "baseTime"), 32, 0, 4294967295, "baseTime");
-  a = gv(o, [], "bookings");
-  wL(w, a, 3, 1, 6, "bookings");
-  for (i = 0; i < a.length; i++) {
-    pre = "bookings" + '[' + i + ']';
-    co(a[i], pre);
-    pre += '.';
-    wX(w, gv(a[i], [], "badge"), 4, pre + "badge");
-    wE(w, gv(a[i], [], "kind"), 3, ["come","go","breakStart","breakEnd","errand"], pre + "kind");
-    wU(w, gv(a[i], [], "offset"), 17, 0, 131071, pre + "offset");
-    wB(w, gv(a[i], [], "clockUnsynced"), pre + "clockUnsynced");
-  }
-  return fin(w);
+  return pack(bookingBatchLayout, o);
 }
-
 function decodeBookingBatch(bytes) {
-  var r = { b: bytes, p: 0 }, o = {}, pr, n, a, i, it, pre;
-  cb(bytes);
-  o.sequence = rU(r, 32, 0, 4294967295, "sequence");
-  o.baseTime = rU(r, 32, 0, 4294967295, "baseTime");
-  n = rL(r, 3, 1, 6, "bookings");
-  a = [];
-  for (i = 0; i < n; i++) {
-    it = {};
-    pre = "bookings" + '[' + i + '].';
-    it.badge = rX(r, 4);
-    it.kind = rE(r, 3, ["come","go","breakStart","breakEnd","errand"], pre + "kind");
-    it.offset = rU(r, 17, 0, 131071, pre + "offset");
-    it.clockUnsynced = rd(r, 1) === 1;
-    a.push(it);
-  }
-  o.bookings = a;
-  end(r);
-  return o;
+  return unpack(bookingBatchLayout, bytes);
 }
-
 function encodeBookingAck(o) {
-  var w, g, a, i, pre;
-  co(o, '');
-  ck(o, {"ackedThrough":1,"serverTime":1}, '');
-  w = nw(8);
-  wU(w, gv(o, [], "ackedThrough"), 32, 0, 4294967295, "ackedThrough");
-  wS(w, gv(o, [], "serverTime"), 32, 0, 1, 1, 4294967294, 0, 4294967294, "serverTime");
-  return fin(w);
+  return pack(bookingAckLayout, o);
 }
-
 function decodeBookingAck(bytes) {
-  var r = { b: bytes, p: 0 }, o = {}, pr, n, a, i, it, pre;
-  cb(bytes);
-  len(bytes, 8);
-  o.ackedThrough = rU(r, 32, 0, 4294967295, "ackedThrough");
-  o.serverTime = rS(r, 32, 0, 1, 1, 4294967294, 0, 4294967294, "serverTime");
-  end(r);
-  return o;
+  return unpack(bookingAckLayout, bytes);
 }
 
 var MESSAGES = {
@@ -724,21 +635,18 @@ var MESSAGES = {
 
 function lookup(port, direction) {
   var m = typeof port === 'number' && hop(MESSAGES, String(port)) ? MESSAGES[String(port)] : undefined;
-  if (!m) fail('UNKNOWN_PORT', '', { port: dsc(port) });
+  if (!m) fail(UNKNOWN_PORT, '', { port: describeValue(port) });
   if (direction && m.direction !== direction) {
-    fail('WRONG_DIRECTION', '', { port: port, name: m.name, direction: m.direction });
+    fail(WRONG_DIRECTION, '', { port: port, name: m.name, direction: m.direction });
   }
   return m;
 }
 function problem(e) {
   return e && e.code ? e.message : 'internal error: ' + String(e);
 }
-function checkInput(input) {
-  if (!isObj(input)) fail('WRONG_TYPE', 'input', { expected: 'an object', actual: tn(input) });
-}
 function decodeUplink(input) {
   try {
-    checkInput(input);
+    requireObject(input, 'input');
     return { data: lookup(input.fPort, 'uplink').decode(input.bytes), warnings: [], errors: [] };
   } catch (e) {
     return { warnings: [], errors: [problem(e)] };
@@ -746,7 +654,7 @@ function decodeUplink(input) {
 }
 function decodeDownlink(input) {
   try {
-    checkInput(input);
+    requireObject(input, 'input');
     var m = lookup(input.fPort, 'downlink'), data = {};
     data[m.name] = m.decode(input.bytes);
     return { data: data, warnings: [], errors: [] };
@@ -756,7 +664,7 @@ function decodeDownlink(input) {
 }
 function encodeDownlink(input) {
   try {
-    checkInput(input);
+    requireObject(input, 'input');
     var data = input.data, keys = [], k, p, m;
     if (isObj(data)) for (k in data) if (hop(data, k)) keys.push(k);
     for (p in MESSAGES) {
@@ -765,7 +673,7 @@ function encodeDownlink(input) {
         k = Number(p);
       }
     }
-    if (!m) fail('UNKNOWN_MESSAGE', 'data', { names: "deviceConfig, bookingAck" });
+    if (!m) fail(UNKNOWN_MESSAGE, 'data', { names: "deviceConfig, bookingAck" });
     return { bytes: m.encode(data[keys[0]]), fPort: k, warnings: [], errors: [] };
   } catch (e) {
     return { warnings: [], errors: [problem(e)] };

@@ -1,10 +1,11 @@
 /**
- * Emits specialised ECMAScript 5.1 encoders and decoders, one pair per message, from the definitions.
- * Used by the TTN/ChirpStack formatter and the firmware-side module; both are checked against the golden vectors.
+ * Emits the ECMAScript 5.1 codec used by the TTN/ChirpStack formatter and the firmware-side module: the table
+ * interpreter (es5-runtime.ts), then one layout table per message and a small encoder and decoder per message that
+ * hand their table to it. Both targets are checked against the golden vectors and fuzzed against the TypeScript codec.
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'acorn';
-import type { Field, MessageDef, ValueField } from '../dsl.ts';
+import type { Field, MessageDef, OptionalGroup, ValueField } from '../dsl.ts';
 import { messageSize, scaledConstants } from '../layout.ts';
 import { es5Runtime, type ByteTarget } from './es5-runtime.ts';
 
@@ -16,6 +17,8 @@ export function pascal(name: string): string {
 
 export const encoderName = (m: MessageDef): string => `encode${pascal(m.name)}`;
 export const decoderName = (m: MessageDef): string => `decode${pascal(m.name)}`;
+const layoutName = (m: MessageDef): string => `${m.name}Layout`;
+const derivedName = (m: MessageDef): string => `${m.name}Derived`;
 
 /** The text of each function in derived-functions.js, without its `export` keyword. */
 export function derivedFunctionSources(): Map<string, string> {
@@ -32,193 +35,143 @@ export function derivedFunctionSources(): Map<string, string> {
   return out;
 }
 
-function split(name: string): { parents: string[]; key: string } {
-  const parts = name.split('.');
-  return { key: parts.pop()!, parents: parts };
-}
+// ---------------------------------------------------------------------------------------------- tables
 
-/** JS expression for the error path of a field: a literal at top level, `pre + 'name'` inside list items. */
-function pathExpr(prefix: string | undefined, name: string): string {
-  return prefix === undefined ? lit(name) : `${prefix} + ${lit(name)}`;
-}
-
-// ---------------------------------------------------------------------------------------------- decoders
-
-function readExpr(field: ValueField, path: string): string {
+/** The descriptor of a value field: [KIND, name, constants...] as es5-runtime.ts documents each kind. */
+function descriptor(field: ValueField, indent: string): string {
+  const name = lit(field.name);
   switch (field.kind) {
     case 'uint':
-      return `rU(r, ${field.bits}, ${field.min}, ${field.max}, ${path})`;
+      return `[${field.wraps ? 'COUNTER' : 'UINT'}, ${name}, ${field.bits}, ${field.min}, ${field.max}]`;
     case 'int':
-      return `rI(r, ${field.bits}, ${field.min}, ${field.max}, ${path})`;
+      return `[INT, ${name}, ${field.bits}, ${field.min}, ${field.max}]`;
     case 'scaled': {
       const k = scaledConstants(field);
-      return `rS(r, ${field.bits}, ${k.minInt}, ${k.stepInt}, ${k.scale}, ${k.maxRaw}, ${lit(field.min)}, ${lit(field.max)}, ${path})`;
+      return `[SCALED, ${name}, ${field.bits}, ${k.minInt}, ${k.stepInt}, ${k.scale}, ${k.maxRaw}, ${lit(field.min)}, ${lit(field.max)}]`;
     }
     case 'bool':
-      return 'rd(r, 1) === 1';
+      return `[BOOL, ${name}]`;
     case 'enum':
-      return `rE(r, ${field.bits}, ${lit(field.values)}, ${path})`;
+      return `[ENUM, ${name}, ${field.bits}, ${lit(field.values)}]`;
     case 'flags':
-      return `rF(r, ${lit(field.flags)})`;
+      return `[FLAGS, ${name}, ${lit(field.flags)}]`;
     case 'bytes':
-      return `rX(r, ${field.length})`;
+      return `[BYTES, ${name}, ${field.length}]`;
     case 'list':
-      throw new Error('lists are emitted as statements');
+      return `[LIST, ${name}, ${field.countBits}, ${field.minCount}, ${field.maxCount}, ${fieldList(field.item, indent)}]`;
   }
 }
 
-/** Statements that decode `fields` into the object variable `obj`; `prefix` is a JS expression for item paths. */
-function decodeStatements(fields: readonly Field[], obj: string, prefix: string | undefined, indent: string): string[] {
-  const out: string[] = [];
-  const assign = (field: ValueField, expr: string, ind: string): void => {
-    const { parents, key } = split(field.name);
-    let target = obj;
-    for (const parent of parents) {
-      target += `.${parent}`;
-      out.push(`${ind}if (${target} === undefined) ${target} = {};`);
-    }
-    out.push(`${ind}${target}.${key} = ${expr};`);
-  };
-  for (const field of fields) {
-    if (field.kind === 'optional') {
-      const n = field.fields.length;
-      out.push(`${indent}pr = rd(r, ${n});`);
-      field.fields.forEach((member, i) => {
-        out.push(`${indent}if ((pr >>> ${n - 1 - i}) & 1) {`);
-        if (member.kind === 'list') throw new Error('lists inside optional groups are not supported');
-        assign(member, readExpr(member, pathExpr(prefix, member.name)), `${indent}  `);
-        out.push(`${indent}}`);
-      });
-    } else if (field.kind === 'list') {
-      const path = pathExpr(prefix, field.name);
-      out.push(`${indent}n = rL(r, ${field.countBits}, ${field.minCount}, ${field.maxCount}, ${path});`);
-      out.push(`${indent}a = [];`);
-      out.push(`${indent}for (i = 0; i < n; i++) {`);
-      out.push(`${indent}  it = {};`);
-      out.push(`${indent}  pre = ${path} + '[' + i + '].';`);
-      out.push(...decodeStatements(field.item, 'it', 'pre', `${indent}  `));
-      out.push(`${indent}  a.push(it);`);
-      out.push(`${indent}}`);
-      assign(field, 'a', indent);
-    } else {
-      assign(field, readExpr(field, pathExpr(prefix, field.name)), indent);
-    }
-  }
-  return out;
+/** A bracketed list of descriptors, one per line. */
+function block(items: readonly string[], indent: string): string {
+  return `[\n${items.map((item) => `${indent}  ${item}`).join(',\n')}\n${indent}]`;
 }
 
-function emitDecoder(m: MessageDef): string {
-  const size = messageSize(m);
-  const lines = [`function ${decoderName(m)}(bytes) {`, '  var r = { b: bytes, p: 0 }, o = {}, pr, n, a, i, it, pre;', '  cb(bytes);'];
-  if (size.fixedBytes !== undefined) lines.push(`  len(bytes, ${size.fixedBytes});`);
-  lines.push(...decodeStatements(m.fields, 'o', undefined, '  '));
-  lines.push('  end(r);');
-  for (const d of m.derived) {
-    const { parents, key } = split(d.name);
-    let target = 'o';
-    for (const parent of parents) {
-      target += `.${parent}`;
-      lines.push(`  if (${target} === undefined) ${target} = {};`);
-    }
-    const args = d.args.map((a) => `dv(o, ${lit(a.split('.'))})`).join(', ');
-    lines.push(`  ${target}.${key} = ${d.fn}(${args});`);
-  }
-  lines.push('  return o;', '}');
-  return lines.join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------- encoders
-
-function writeStatement(field: ValueField, value: string, path: string): string {
-  switch (field.kind) {
-    case 'uint':
-      return field.wraps
-        ? `wW(w, ${value}, ${field.bits}, ${path});`
-        : `wU(w, ${value}, ${field.bits}, ${field.min}, ${field.max}, ${path});`;
-    case 'int':
-      return `wI(w, ${value}, ${field.bits}, ${field.min}, ${field.max}, ${path});`;
-    case 'scaled': {
-      const k = scaledConstants(field);
-      return `wS(w, ${value}, ${field.bits}, ${k.minInt}, ${k.stepInt}, ${k.scale}, ${k.maxRaw}, ${lit(field.min)}, ${lit(field.max)}, ${path});`;
-    }
-    case 'bool':
-      return `wB(w, ${value}, ${path});`;
-    case 'enum':
-      return `wE(w, ${value}, ${field.bits}, ${lit(field.values)}, ${path});`;
-    case 'flags':
-      return `wF(w, ${value}, ${lit(field.flags)}, ${path});`;
-    case 'bytes':
-      return `wX(w, ${value}, ${field.length}, ${path});`;
-    case 'list':
-      throw new Error('lists are emitted as statements');
-  }
-}
-
-function getExpr(obj: string, name: string): string {
-  const { parents, key } = split(name);
-  return `gv(${obj}, ${lit(parents)}, ${lit(key)})`;
-}
-
-function encodeStatements(fields: readonly Field[], obj: string, prefix: string | undefined, indent: string): string[] {
-  const out: string[] = [];
-  for (const field of fields) {
-    if (field.kind === 'optional') {
-      out.push(`${indent}g = [${field.fields.map((f) => getExpr(obj, f.name)).join(', ')}];`);
-      out.push(`${indent}for (i = 0; i < g.length; i++) wr(w, g[i] !== undefined ? 1 : 0, 1);`);
-      field.fields.forEach((member, i) => {
-        out.push(`${indent}if (g[${i}] !== undefined) ${writeStatement(member, `g[${i}]`, pathExpr(prefix, member.name))}`);
-      });
-    } else if (field.kind === 'list') {
-      const path = pathExpr(prefix, field.name);
-      out.push(`${indent}a = ${getExpr(obj, field.name)};`);
-      out.push(`${indent}wL(w, a, ${field.countBits}, ${field.minCount}, ${field.maxCount}, ${path});`);
-      out.push(`${indent}for (i = 0; i < a.length; i++) {`);
-      out.push(`${indent}  pre = ${path} + '[' + i + ']';`);
-      out.push(`${indent}  co(a[i], pre);`);
-      out.push(`${indent}  pre += '.';`);
-      out.push(...encodeStatements(field.item, 'a[i]', 'pre', `${indent}  `));
-      out.push(`${indent}}`);
-    } else {
-      out.push(`${indent}${writeStatement(field, getExpr(obj, field.name), pathExpr(prefix, field.name))}`);
-    }
-  }
-  return out;
-}
-
-/** Allowed input keys: 1 for a value, an object for a nested path, [object] for list items. */
-type KeyTree = { [key: string]: 1 | KeyTree | [KeyTree] };
-
-function keyTree(fields: readonly Field[], extra: readonly string[] = []): KeyTree {
-  const tree: KeyTree = {};
-  const put = (name: string, value: 1 | [KeyTree]): void => {
-    const { parents, key } = split(name);
-    let node = tree;
-    for (const parent of parents) node = (node[parent] ??= {}) as KeyTree;
-    node[key] = value;
-  };
-  for (const field of fields) {
-    const members = field.kind === 'optional' ? field.fields : [field];
-    for (const f of members) put(f.name, f.kind === 'list' ? [keyTree(f.item)] : 1);
-  }
-  for (const name of extra) put(name, 1);
-  return tree;
-}
-
-function emitEncoder(m: MessageDef, checkFieldNames: boolean): string {
-  const size = messageSize(m);
-  const keys = keyTree(
-    m.fields,
-    m.derived.map((d) => d.name),
+function fieldList(fields: readonly Field[], indent: string): string {
+  return block(
+    fields.map((field) => {
+      if (field.kind === 'optional') throw new Error('optional groups are emitted by groupDescriptor');
+      return descriptor(field, `${indent}  `);
+    }),
+    indent,
   );
+}
+
+/**
+ * Optional groups whose members start with all members of an earlier group (the settings a configuration report
+ * and a configuration downlink share) refer to that group's member table instead of repeating it.
+ */
+interface SharedGroup {
+  /** The group whose members the table holds; its layout defines the variable. */
+  owner: OptionalGroup;
+  variable: string;
+  members: string[];
+  users: MessageDef[];
+}
+
+function findSharedGroups(messages: readonly MessageDef[]): Map<OptionalGroup, SharedGroup> {
+  const candidates: SharedGroup[] = [];
+  const out = new Map<OptionalGroup, SharedGroup>();
+  for (const m of messages) {
+    const groups = m.fields.filter((f): f is OptionalGroup => f.kind === 'optional');
+    groups.forEach((group, index) => {
+      const members = group.fields.map((f) => descriptor(f, '  '));
+      const earlier = candidates.find(
+        (c) => c.members.length >= 2 && c.members.length <= members.length && c.members.every((text, i) => text === members[i]),
+      );
+      if (earlier) {
+        earlier.users.push(m);
+        out.set(earlier.owner, earlier);
+        out.set(group, earlier);
+      } else {
+        candidates.push({ owner: group, variable: `${m.name}Group${groups.length > 1 ? index + 1 : ''}`, members, users: [] });
+      }
+    });
+  }
+  return out;
+}
+
+/**
+ * How tables are held. The formatter keeps them in variables. The firmware module wraps each in a function that
+ * builds it when an encoder or decoder runs: on Espruino a table kept in a variable would hold hundreds of RAM
+ * blocks for good, while the function text can stay in flash.
+ */
+interface TableStyle {
+  define(name: string, literal: string): string;
+  use(name: string): string;
+}
+
+const VARIABLES: TableStyle = {
+  define: (name, literal) => `var ${name} = ${literal};`,
+  use: (name) => name,
+};
+
+const BUILDERS: TableStyle = {
+  define: (name, literal) => `function ${name}() {\n  return ${literal.replace(/\n/g, '\n  ')};\n}`,
+  use: (name) => `${name}()`,
+};
+
+function groupDescriptor(group: OptionalGroup, shared: SharedGroup | undefined, style: TableStyle, indent: string): string {
+  if (!shared) return `[OPTIONAL, ${fieldList(group.fields, indent)}]`;
+  const rest = group.fields.slice(shared.members.length);
+  const members = style.use(shared.variable);
+  return rest.length ? `[OPTIONAL, ${members}, ${fieldList(rest, indent)}]` : `[OPTIONAL, ${members}]`;
+}
+
+function emitLayout(m: MessageDef, groups: Map<OptionalGroup, SharedGroup>, style: TableStyle): string {
+  const size = messageSize(m);
+  const before: string[] = [];
+  const fields = m.fields.map((field) => {
+    if (field.kind !== 'optional') return descriptor(field, '    ');
+    const shared = groups.get(field);
+    if (shared?.owner === field) {
+      const users = shared.users.map((u) => `${u.name} (FPort ${u.port})`).join(', ');
+      before.push(`/* Optional fields of ${m.name}, shared with ${users}. */\n${style.define(shared.variable, block(shared.members, ''))}`);
+    }
+    return groupDescriptor(field, shared, style, '    ');
+  });
+  const bytes =
+    size.fixedBytes !== undefined ? `${size.fixedBytes} bytes` : `${size.minBytes}-${size.maxBytes} bytes`;
+  const props = [`  maxBytes: ${size.maxBytes}`];
+  if (size.fixedBytes !== undefined) props.push(`  fixedBytes: ${size.fixedBytes}`);
+  props.push(`  fields: ${block(fields, '  ')}`);
+  const derived = m.derived.map((d) => `[${[d.fn, lit(d.name), ...d.args.map(lit)].join(', ')}]`);
   return [
-    `function ${encoderName(m)}(o) {`,
-    '  var w, g, a, i, pre;',
-    "  co(o, '');",
-    ...(checkFieldNames ? [`  ck(o, ${lit(keys)}, '');`] : []),
-    `  w = nw(${size.maxBytes});`,
-    ...encodeStatements(m.fields, 'o', undefined, '  '),
-    '  return fin(w);',
-    '}',
+    ...before,
+    `/* FPort ${m.port}: ${m.name} (${m.direction}), ${bytes}. */`,
+    style.define(layoutName(m), `{\n${props.join(',\n')}\n}`),
+    ...(derived.length ? [style.define(derivedName(m), block(derived, ''))] : []),
+  ].join('\n');
+}
+
+function emitFunctions(m: MessageDef, style: TableStyle, checkFieldNames: boolean): string {
+  const layout = style.use(layoutName(m));
+  const derived = m.derived.length ? style.use(derivedName(m)) : undefined;
+  const names = derived && checkFieldNames ? `, ${derived}` : '';
+  const decoded = `unpack(${layout}, bytes)`;
+  return [
+    `function ${encoderName(m)}(o) {\n  return pack(${layout}, o${names});\n}`,
+    `function ${decoderName(m)}(bytes) {\n  return ${derived ? `derive(${decoded}, ${derived})` : decoded};\n}`,
   ].join('\n');
 }
 
@@ -234,19 +187,22 @@ export interface Es5CodecOptions {
 }
 
 /**
- * Runtime, derived functions, one encoder and decoder per message, and `MESSAGES` (port -> name, direction,
- * encoder, decoder) — in that order, since Espruino does not hoist.
+ * Runtime, derived functions, a layout table per message, an encoder and decoder per message, and `MESSAGES`
+ * (port -> name, direction, encoder, decoder) — in that order, since Espruino does not hoist.
  */
 export function emitEs5Codec(messages: readonly MessageDef[], options: Es5CodecOptions): string {
   const derived = derivedFunctionSources();
   const used = [...new Set(messages.flatMap((m) => m.derived.map((d) => d.fn)))];
-  const parts = [es5Runtime(options.target)];
+  const parts = [es5Runtime(options.target, options.checkFieldNames)];
   for (const fn of used) {
     const source = derived.get(fn);
     if (!source) throw new Error(`derived function ${fn} is missing from derived-functions.js`);
     parts.push(source);
   }
-  for (const m of messages) parts.push(emitEncoder(m, options.checkFieldNames), emitDecoder(m));
+  const groups = findSharedGroups(messages);
+  const style = options.target === 'uint8array' ? BUILDERS : VARIABLES;
+  for (const m of messages) parts.push(emitLayout(m, groups, style));
+  parts.push(messages.map((m) => emitFunctions(m, style, options.checkFieldNames)).join('\n'));
   const table = messages
     .map(
       (m) =>

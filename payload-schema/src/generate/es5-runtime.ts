@@ -1,31 +1,48 @@
 /**
- * The small ECMAScript 5.1 runtime shared by the generated formatter and firmware module. Each message gets
- * specialised straight-line code (es5-codec.ts) that calls these helpers with its constants.
+ * The ECMAScript 5.1 interpreter shared by the generated formatter and firmware module: it encodes and decodes
+ * any message from its layout table (es5-codec.ts emits one per message). Every field kind is an object
+ * { read, write } that the tables refer to, so a bundler drops the kinds no imported message uses.
  * Everything here must run on The Things Stack (ES5.1), ChirpStack (QuickJS) and the Espruino interpreter:
- * no ES2015 syntax, no Map/Set, every function defined before anything calls it.
+ * no ES2015 syntax, no Map/Set, every function and variable defined before anything calls or reads it.
  */
 import { ERROR_TEMPLATES } from '../errors.ts';
 
 export type ByteTarget = 'array' | 'uint8array';
 
-export function es5Runtime(target: ByteTarget): string {
-  const newWriter =
+/** Errors, type checks and the bit reader and writer. */
+function basics(target: ByteTarget): string {
+  const writer =
     target === 'array'
-      ? `function nw(n) {
+      ? `function newWriter(n) {
   var b = [], i;
   for (i = 0; i < n; i++) b.push(0);
   return { b: b, p: 0 };
 }
-function fin(w) {
+function finish(w) {
   return w.b.slice(0, (w.p + 7) >> 3);
 }`
-      : `function nw(n) {
+      : `function newWriter(n) {
   return { b: new Uint8Array(n), p: 0 };
 }
-function fin(w) {
+function finish(w) {
   return new Uint8Array(w.b.buffer, 0, (w.p + 7) >> 3);
 }`;
-  return `var ERR = ${JSON.stringify(ERROR_TEMPLATES)};
+  const errors = Object.entries(ERROR_TEMPLATES)
+    .map(([code, text]) => `var ${code} = ${JSON.stringify([code, text])};`)
+    .join('\n');
+  // Only the network-server target keeps split paths: on Espruino the cache would hold RAM for good.
+  const pathParts =
+    target === 'array'
+      ? `/* Dotted names are split once: V8 fills decoded objects much faster with the same key strings. */
+var PATHS = Object.create(null);
+function pathParts(name) {
+  return PATHS[name] || (PATHS[name] = name.split('.'));
+}`
+      : `function pathParts(name) {
+  return name.split('.');
+}`;
+  return `/* Errors: [code, text]; fail() throws an Error with .code and .field. */
+${errors}
 function fmt(t, p) {
   var out = '', i = 0, j, k;
   while ((j = t.indexOf('{', i)) >= 0) {
@@ -35,10 +52,10 @@ function fmt(t, p) {
   }
   return out + t.substring(i);
 }
-function fail(code, field, params) {
-  var text = fmt(ERR[code], params);
+function fail(error, field, params) {
+  var text = fmt(error[1], params);
   var e = new Error(field ? field + ': ' + text : text);
-  e.code = code;
+  e.code = error[0];
   e.field = field;
   throw e;
 }
@@ -48,32 +65,53 @@ function hop(o, k) {
 function isObj(v) {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
-function tn(v) {
+function typeName(v) {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
-function dsc(v) {
+function describeValue(v) {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
-function cb(b) {
+function lengthError(atLeast, expected, actual) {
+  fail(WRONG_LENGTH, '', { atLeast: atLeast, expected: expected, actual: actual });
+}
+function checkRange(v, min, max, f) {
+  if (v < min || v > max) fail(OUT_OF_RANGE, f, { value: v, min: min, max: max });
+  return v;
+}
+function requireObject(v, f) {
+  if (!isObj(v)) fail(WRONG_TYPE, f, { expected: 'an object', actual: typeName(v) });
+}
+function requireNumber(v, f, nullable) {
+  if (v === null && nullable) return null;
+  if (typeof v !== 'number') fail(WRONG_TYPE, f, { expected: nullable ? 'a number or null' : 'a number', actual: typeName(v) });
+  if (!isFinite(v)) fail(NOT_FINITE, f, { value: String(v) });
+  return v;
+}
+function requireInteger(v, f, min, max) {
+  requireNumber(v, f, false);
+  if (Math.floor(v) !== v) fail(NOT_INTEGER, f, { value: v });
+  return checkRange(v, min, max, f);
+}
+function isHex(s) {
+  var i;
+  for (i = 0; i < s.length; i++) if ('0123456789abcdefABCDEF'.indexOf(s.charAt(i)) < 0) return false;
+  return true;
+}
+function byteHex(v) {
+  return (v < 16 ? '0' : '') + v.toString(16);
+}
+function checkBytes(b) {
   var ok = Array.isArray(b) || (typeof Uint8Array !== 'undefined' && b instanceof Uint8Array), i;
   if (ok) {
     for (i = 0; i < b.length; i++) {
       if (typeof b[i] !== 'number' || b[i] < 0 || b[i] > 255 || Math.floor(b[i]) !== b[i]) { ok = false; break; }
     }
   }
-  if (!ok) fail('WRONG_TYPE', '', { expected: 'bytes (0-255)', actual: tn(b) });
+  if (!ok) fail(WRONG_TYPE, '', { expected: 'bytes (0-255)', actual: typeName(b) });
 }
-function len(b, n) {
-  if (b.length !== n) fail('WRONG_LENGTH', '', { atLeast: '', expected: n, actual: b.length });
-}
-function end(r) {
-  var used = (r.p + 7) >> 3;
-  if (used !== r.b.length) fail('WRONG_LENGTH', '', { atLeast: '', expected: used, actual: r.b.length });
-}
-function rd(r, n) {
-  if (r.p + n > r.b.length * 8) {
-    fail('WRONG_LENGTH', '', { atLeast: 'at least ', expected: Math.ceil((r.p + n) / 8), actual: r.b.length });
-  }
+/* Fields are bit-packed MSB first; a reader or writer is { b: bytes, p: bit position }. */
+function readBits(r, n) {
+  if (r.p + n > r.b.length * 8) lengthError('at least ', Math.ceil((r.p + n) / 8), r.b.length);
   var v = 0, p = r.p, b = r.b, a, t;
   while (n > 0) {
     a = 8 - (p & 7);
@@ -85,57 +123,8 @@ function rd(r, n) {
   r.p = p;
   return v;
 }
-function rU(r, n, min, max, f) {
-  var v = rd(r, n);
-  if (v < min || v > max) fail('OUT_OF_RANGE', f, { value: v, min: min, max: max });
-  return v;
-}
-function rI(r, n, min, max, f) {
-  var v = rd(r, n);
-  if (v >= Math.pow(2, n - 1)) v -= Math.pow(2, n);
-  if (v < min || v > max) fail('OUT_OF_RANGE', f, { value: v, min: min, max: max });
-  return v;
-}
-function rS(r, n, mi, st, sc, mx, min, max, f) {
-  var raw = rd(r, n), v;
-  if (raw === Math.pow(2, n) - 1) return null;
-  v = (mi + raw * st) / sc;
-  if (raw > mx) fail('OUT_OF_RANGE', f, { value: v, min: min, max: max });
-  return v;
-}
-function rE(r, n, labels, f) {
-  var raw = rd(r, n);
-  if (raw >= labels.length) fail('UNKNOWN_ENUM', f, { value: raw, labels: labels.join(', ') });
-  return labels[raw];
-}
-function rF(r, names) {
-  var o = {}, i;
-  for (i = 0; i < names.length; i++) o[names[i]] = rd(r, 1) === 1;
-  return o;
-}
-function rX(r, n) {
-  var s = '', i, v;
-  for (i = 0; i < n; i++) {
-    v = rd(r, 8);
-    s += (v < 16 ? '0' : '') + v.toString(16);
-  }
-  return s;
-}
-function rL(r, n, min, max, f) {
-  var c = rd(r, n);
-  if (c < min || c > max) fail('OUT_OF_RANGE', f, { value: c, min: min, max: max });
-  return c;
-}
-function dv(o, path) {
-  var i;
-  for (i = 0; i < path.length; i++) {
-    if (!isObj(o)) return null;
-    o = o[path[i]];
-  }
-  return typeof o === 'number' ? o : null;
-}
-${newWriter}
-function wr(w, v, n) {
+${writer}
+function writeBits(w, v, n) {
   var p = w.p, f, t;
   while (n > 0) {
     f = 8 - (p & 7);
@@ -146,103 +135,278 @@ function wr(w, v, n) {
   }
   w.p = p;
 }
-function gv(o, parents, k) {
-  var i;
-  for (i = 0; i < parents.length; i++) {
-    if (!isObj(o) || !hop(o, parents[i])) return undefined;
-    o = o[parents[i]];
+${pathParts}
+/* The value at a dotted path ('air.temperature'): own properties of objects only, else undefined. */
+function getPath(o, name) {
+  var parts = pathParts(name), i;
+  for (i = 0; i < parts.length; i++) {
+    if (!isObj(o) || !hop(o, parts[i])) return undefined;
+    o = o[parts[i]];
   }
-  return isObj(o) && hop(o, k) ? o[k] : undefined;
+  return o;
 }
-function co(o, f) {
-  if (!isObj(o)) fail('WRONG_TYPE', f, { expected: 'an object', actual: tn(o) });
+function setPath(o, name, v) {
+  var parts = pathParts(name), i;
+  for (i = 0; i < parts.length - 1; i++) {
+    if (o[parts[i]] === undefined) o[parts[i]] = {};
+    o = o[parts[i]];
+  }
+  o[parts[i]] = v;
+}`;
 }
-function ck(o, t, pre) {
+
+/** The generic walk over a field table, and the message-level encode and decode. */
+function interpreter(checkFieldNames: boolean): string {
+  const names = `
+/* Allowed input names, built from a table: 1 for a value, an object for a parent, [object] for list items. */
+function putName(tree, name, v) {
+  var parts = pathParts(name), i;
+  for (i = 0; i < parts.length - 1; i++) tree = hop(tree, parts[i]) ? tree[parts[i]] : (tree[parts[i]] = {});
+  tree[parts[i]] = v;
+}
+function nameTree(fields, tree) {
+  var i, d;
+  for (i = 0; i < fields.length; i++) {
+    d = fields[i];
+    if (d[0] === OPTIONAL) nameTree(groupMembers(d), tree);
+    else putName(tree, d[1], d[0] === LIST ? [nameTree(d[5], {})] : 1);
+  }
+  return tree;
+}
+function checkNames(o, t, pre) {
   var k, n, v, i;
   for (k in o) {
     if (!hop(o, k)) continue;
     n = hop(t, k) ? t[k] : undefined;
-    if (n === undefined) fail('UNKNOWN_FIELD', pre + k, {});
+    if (n === undefined) fail(UNKNOWN_FIELD, pre + k, {});
     v = o[k];
     if (n === 1) continue;
     if (Array.isArray(n)) {
       if (Array.isArray(v)) {
-        for (i = 0; i < v.length; i++) if (isObj(v[i])) ck(v[i], n[0], pre + k + '[' + i + '].');
+        for (i = 0; i < v.length; i++) if (isObj(v[i])) checkNames(v[i], n[0], pre + k + '[' + i + '].');
       }
     } else if (isObj(v)) {
-      ck(v, n, pre + k + '.');
+      checkNames(v, n, pre + k + '.');
+    }
+  }
+}`;
+  const check = `
+  /* derived names are allowed (a decoded object sent back) and ignored */
+  tree = nameTree(layout.fields, {});
+  for (i = 0; derived && i < derived.length; i++) putName(tree, derived[i][1], 1);
+  checkNames(o, tree, '');`;
+  return `/*
+ * A layout is { maxBytes, fixedBytes (when every encoding has that length), fields }. fields lists field
+ * descriptors [KIND, name, constants...] in transmission order; name is a dotted path in the object.
+ * [OPTIONAL, fields, more fields...] is a group behind a presence bitmap, one bit per member (first in the MSB),
+ * whose members belong to the enclosing object. Values the decoder derives from decoded fields are listed
+ * apart, as [function, name, argument names...], so that an encoder does not pull their functions in.
+ */
+var OPTIONAL = 'optional';
+function groupMembers(d) {
+  var out = [], i;
+  for (i = 1; i < d.length; i++) out = out.concat(d[i]);
+  return out;
+}
+function readFields(r, fields, o, pre) {
+  var i, j, d, m, present;
+  for (i = 0; i < fields.length; i++) {
+    d = fields[i];
+    if (d[0] !== OPTIONAL) {
+      setPath(o, d[1], d[0].read(r, d, pre + d[1]));
+      continue;
+    }
+    m = groupMembers(d);
+    present = readBits(r, m.length);
+    for (j = 0; j < m.length; j++) {
+      if ((present >>> (m.length - 1 - j)) & 1) setPath(o, m[j][1], m[j][0].read(r, m[j], pre + m[j][1]));
     }
   }
 }
-function num(v, f, nullable) {
-  if (v === undefined) fail('MISSING_FIELD', f, {});
-  if (v === null && nullable) return null;
-  if (typeof v !== 'number') fail('WRONG_TYPE', f, { expected: nullable ? 'a number or null' : 'a number', actual: tn(v) });
-  if (!isFinite(v)) fail('NOT_FINITE', f, { value: String(v) });
-  return v;
-}
-function int(v, f, min, max) {
-  num(v, f, false);
-  if (Math.floor(v) !== v) fail('NOT_INTEGER', f, { value: v });
-  if (v < min || v > max) fail('OUT_OF_RANGE', f, { value: v, min: min, max: max });
-  return v;
-}
-function wU(w, v, n, min, max, f) {
-  wr(w, int(v, f, min, max), n);
-}
-function wW(w, v, n, f) {
-  wr(w, int(v, f, 0, 9007199254740991) % Math.pow(2, n), n);
-}
-function wI(w, v, n, min, max, f) {
-  int(v, f, min, max);
-  wr(w, v < 0 ? v + Math.pow(2, n) : v, n);
-}
-function wS(w, v, n, mi, st, sc, mx, min, max, f) {
-  var raw;
-  if (num(v, f, true) === null) {
-    wr(w, Math.pow(2, n) - 1, n);
-    return;
+function writeFields(w, fields, o, pre) {
+  var i, j, d, m, v;
+  for (i = 0; i < fields.length; i++) {
+    d = fields[i];
+    if (d[0] !== OPTIONAL) {
+      v = getPath(o, d[1]);
+      if (v === undefined) fail(MISSING_FIELD, pre + d[1], {});
+      d[0].write(w, v, d, pre + d[1]);
+      continue;
+    }
+    m = groupMembers(d);
+    v = [];
+    for (j = 0; j < m.length; j++) {
+      v.push(getPath(o, m[j][1]));
+      writeBits(w, v[j] !== undefined ? 1 : 0, 1);
+    }
+    for (j = 0; j < m.length; j++) if (v[j] !== undefined) m[j][0].write(w, v[j], m[j], pre + m[j][1]);
   }
-  raw = Math.round((v * sc - mi) / st);
-  if (!(raw >= 0 && raw <= mx)) fail('OUT_OF_RANGE', f, { value: v, min: min, max: max });
-  wr(w, raw, n);
+}${checkFieldNames ? names : ''}
+function pack(layout, o${checkFieldNames ? ', derived' : ''}) {
+  var w${checkFieldNames ? ', tree, i' : ''};
+  requireObject(o, '');${checkFieldNames ? check : ''}
+  w = newWriter(layout.maxBytes);
+  writeFields(w, layout.fields, o, '');
+  return finish(w);
 }
-function wB(w, v, f) {
-  if (v === undefined) fail('MISSING_FIELD', f, {});
-  if (typeof v !== 'boolean') fail('WRONG_TYPE', f, { expected: 'a boolean', actual: tn(v) });
-  wr(w, v ? 1 : 0, 1);
+function unpack(layout, bytes) {
+  var r = { b: bytes, p: 0 }, o = {};
+  checkBytes(bytes);
+  if (layout.fixedBytes !== undefined && bytes.length !== layout.fixedBytes) lengthError('', layout.fixedBytes, bytes.length);
+  readFields(r, layout.fields, o, '');
+  if ((r.p + 7) >> 3 !== bytes.length) lengthError('', (r.p + 7) >> 3, bytes.length);
+  return o;
 }
-function wE(w, v, n, labels, f) {
-  var raw = -1, i;
-  if (v === undefined) fail('MISSING_FIELD', f, {});
-  if (typeof v === 'string') for (i = 0; i < labels.length; i++) if (labels[i] === v) raw = i;
-  if (raw < 0) fail('UNKNOWN_ENUM', f, { value: dsc(v), labels: labels.join(', ') });
-  wr(w, raw, n);
-}
-function wF(w, v, names, f) {
-  var k, i, ok;
-  if (v === undefined) fail('MISSING_FIELD', f, {});
-  if (!isObj(v)) fail('WRONG_TYPE', f, { expected: 'an object of booleans', actual: tn(v) });
-  for (k in v) {
-    if (!hop(v, k)) continue;
-    ok = false;
-    for (i = 0; i < names.length; i++) if (names[i] === k) ok = true;
-    if (!ok) fail('UNKNOWN_FLAG', f, { value: dsc(k) });
-    if (typeof v[k] !== 'boolean' && v[k] !== undefined) fail('WRONG_TYPE', f + '.' + k, { expected: 'a boolean', actual: tn(v[k]) });
+/* Adds the derived values to a decoded object: the functions get null for a missing or null argument. */
+function derive(o, derived) {
+  var i, j, d, args, v;
+  for (i = 0; i < derived.length; i++) {
+    d = derived[i];
+    args = [];
+    for (j = 2; j < d.length; j++) {
+      v = getPath(o, d[j]);
+      args.push(typeof v === 'number' ? v : null);
+    }
+    setPath(o, d[1], d[0].apply(null, args));
   }
-  for (i = 0; i < names.length; i++) wr(w, hop(v, names[i]) && v[names[i]] === true ? 1 : 0, 1);
-}
-function wX(w, v, n, f) {
-  var i, ok = typeof v === 'string' && v.length === n * 2;
-  if (v === undefined) fail('MISSING_FIELD', f, {});
-  if (ok) for (i = 0; i < v.length; i++) if ('0123456789abcdefABCDEF'.indexOf(v.charAt(i)) < 0) ok = false;
-  if (!ok) fail('WRONG_TYPE', f, { expected: n + ' bytes as ' + n * 2 + ' hex digits', actual: dsc(v) });
-  for (i = 0; i < n; i++) wr(w, parseInt(v.substring(i * 2, i * 2 + 2), 16), 8);
-}
-function wL(w, v, n, min, max, f) {
-  if (v === undefined) fail('MISSING_FIELD', f, {});
-  if (!Array.isArray(v)) fail('WRONG_TYPE', f, { expected: 'an array', actual: tn(v) });
-  if (v.length < min || v.length > max) fail('OUT_OF_RANGE', f, { value: v.length, min: min, max: max });
-  wr(w, v.length, n);
+  return o;
 }`;
+}
+
+/**
+ * The field kinds: read(r, d, f) returns the decoded value, write(w, v, d, f) checks a defined value and writes it;
+ * d is the descriptor and f the field's path in error messages (`bookings[2].kind`).
+ */
+const KINDS = `/* [UINT, name, bits, min, max] */
+function readUint(r, d, f) {
+  return checkRange(readBits(r, d[2]), d[3], d[4], f);
+}
+var UINT = {
+  read: readUint,
+  write: function (w, v, d, f) {
+    writeBits(w, requireInteger(v, f, d[3], d[4]), d[2]);
+  }
+};
+/* [COUNTER, name, bits, min, max]: an unsigned counter sent modulo 2^bits; any non-negative integer encodes. */
+var COUNTER = {
+  read: readUint,
+  write: function (w, v, d, f) {
+    writeBits(w, requireInteger(v, f, 0, 9007199254740991) % Math.pow(2, d[2]), d[2]);
+  }
+};
+/* [INT, name, bits, min, max]: two's complement */
+var INT = {
+  read: function (r, d, f) {
+    var v = readBits(r, d[2]);
+    if (v >= Math.pow(2, d[2] - 1)) v -= Math.pow(2, d[2]);
+    return checkRange(v, d[3], d[4], f);
+  },
+  write: function (w, v, d, f) {
+    requireInteger(v, f, d[3], d[4]);
+    writeBits(w, v < 0 ? v + Math.pow(2, d[2]) : v, d[2]);
+  }
+};
+/* [SCALED, name, bits, minInt, stepInt, scale, maxRaw, min, max]: value = (minInt + raw * stepInt) / scale,
+   exact in decimal; the all-ones raw value means null. */
+var SCALED = {
+  read: function (r, d, f) {
+    var raw = readBits(r, d[2]);
+    if (raw > d[6]) {
+      if (raw === Math.pow(2, d[2]) - 1) return null;
+      fail(OUT_OF_RANGE, f, { value: (d[3] + raw * d[4]) / d[5], min: d[7], max: d[8] });
+    }
+    return (d[3] + raw * d[4]) / d[5];
+  },
+  write: function (w, v, d, f) {
+    var raw;
+    if (requireNumber(v, f, true) === null) {
+      raw = Math.pow(2, d[2]) - 1;
+    } else {
+      raw = Math.round((v * d[5] - d[3]) / d[4]);
+      if (!(raw >= 0 && raw <= d[6])) fail(OUT_OF_RANGE, f, { value: v, min: d[7], max: d[8] });
+    }
+    writeBits(w, raw, d[2]);
+  }
+};
+/* [BOOL, name] */
+var BOOL = {
+  read: function (r) {
+    return readBits(r, 1) === 1;
+  },
+  write: function (w, v, d, f) {
+    if (typeof v !== 'boolean') fail(WRONG_TYPE, f, { expected: 'a boolean', actual: typeName(v) });
+    writeBits(w, v ? 1 : 0, 1);
+  }
+};
+/* [ENUM, name, bits, labels]: label i is sent as i */
+var ENUM = {
+  read: function (r, d, f) {
+    var raw = readBits(r, d[2]);
+    if (raw >= d[3].length) fail(UNKNOWN_ENUM, f, { value: raw, labels: d[3].join(', ') });
+    return d[3][raw];
+  },
+  write: function (w, v, d, f) {
+    var raw = typeof v === 'string' ? d[3].indexOf(v) : -1;
+    if (raw < 0) fail(UNKNOWN_ENUM, f, { value: describeValue(v), labels: d[3].join(', ') });
+    writeBits(w, raw, d[2]);
+  }
+};
+/* [FLAGS, name, flag names]: one bit each, first in the MSB; an object of booleans */
+var FLAGS = {
+  read: function (r, d) {
+    var o = {}, i;
+    for (i = 0; i < d[2].length; i++) o[d[2][i]] = readBits(r, 1) === 1;
+    return o;
+  },
+  write: function (w, v, d, f) {
+    var k, i;
+    if (!isObj(v)) fail(WRONG_TYPE, f, { expected: 'an object of booleans', actual: typeName(v) });
+    for (k in v) {
+      if (!hop(v, k)) continue;
+      if (d[2].indexOf(k) < 0) fail(UNKNOWN_FLAG, f, { value: describeValue(k) });
+      if (typeof v[k] !== 'boolean' && v[k] !== undefined) fail(WRONG_TYPE, f + '.' + k, { expected: 'a boolean', actual: typeName(v[k]) });
+    }
+    for (i = 0; i < d[2].length; i++) writeBits(w, hop(v, d[2][i]) && v[d[2][i]] === true ? 1 : 0, 1);
+  }
+};
+/* [BYTES, name, length]: lowercase hex */
+var BYTES = {
+  read: function (r, d) {
+    var s = '', i;
+    for (i = 0; i < d[2]; i++) s += byteHex(readBits(r, 8));
+    return s;
+  },
+  write: function (w, v, d, f) {
+    var i;
+    if (typeof v !== 'string' || v.length !== d[2] * 2 || !isHex(v)) {
+      fail(WRONG_TYPE, f, { expected: d[2] + ' bytes as ' + d[2] * 2 + ' hex digits', actual: describeValue(v) });
+    }
+    for (i = 0; i < d[2]; i++) writeBits(w, parseInt(v.substring(i * 2, i * 2 + 2), 16), 8);
+  }
+};
+/* [LIST, name, countBits, minCount, maxCount, item fields]: a count, then that many records */
+var LIST = {
+  read: function (r, d, f) {
+    var n = checkRange(readBits(r, d[2]), d[3], d[4], f), a = [], i, item;
+    for (i = 0; i < n; i++) {
+      item = {};
+      readFields(r, d[5], item, f + '[' + i + '].');
+      a.push(item);
+    }
+    return a;
+  },
+  write: function (w, v, d, f) {
+    var i;
+    if (!Array.isArray(v)) fail(WRONG_TYPE, f, { expected: 'an array', actual: typeName(v) });
+    writeBits(w, checkRange(v.length, d[3], d[4], f), d[2]);
+    for (i = 0; i < v.length; i++) {
+      requireObject(v[i], f + '[' + i + ']');
+      writeFields(w, d[5], v[i], f + '[' + i + '].');
+    }
+  }
+};`;
+
+/** Helpers, the table interpreter and the field kinds, in the order Espruino needs them defined. */
+export function es5Runtime(target: ByteTarget, checkFieldNames: boolean): string {
+  return [basics(target), interpreter(checkFieldNames), KINDS].join('\n');
 }

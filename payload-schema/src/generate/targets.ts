@@ -12,9 +12,9 @@ function portList(messages: readonly MessageDef[]): string {
 /** Looks a message up by FPort without touching Object.prototype; shared by both targets. */
 const LOOKUP = `function lookup(port, direction) {
   var m = typeof port === 'number' && hop(MESSAGES, String(port)) ? MESSAGES[String(port)] : undefined;
-  if (!m) fail('UNKNOWN_PORT', '', { port: dsc(port) });
+  if (!m) fail(UNKNOWN_PORT, '', { port: describeValue(port) });
   if (direction && m.direction !== direction) {
-    fail('WRONG_DIRECTION', '', { port: port, name: m.name, direction: m.direction });
+    fail(WRONG_DIRECTION, '', { port: port, name: m.name, direction: m.direction });
   }
   return m;
 }`;
@@ -38,12 +38,9 @@ ${LOOKUP}
 function problem(e) {
   return e && e.code ? e.message : 'internal error: ' + String(e);
 }
-function checkInput(input) {
-  if (!isObj(input)) fail('WRONG_TYPE', 'input', { expected: 'an object', actual: tn(input) });
-}
 function decodeUplink(input) {
   try {
-    checkInput(input);
+    requireObject(input, 'input');
     return { data: lookup(input.fPort, 'uplink').decode(input.bytes), warnings: [], errors: [] };
   } catch (e) {
     return { warnings: [], errors: [problem(e)] };
@@ -51,7 +48,7 @@ function decodeUplink(input) {
 }
 function decodeDownlink(input) {
   try {
-    checkInput(input);
+    requireObject(input, 'input');
     var m = lookup(input.fPort, 'downlink'), data = {};
     data[m.name] = m.decode(input.bytes);
     return { data: data, warnings: [], errors: [] };
@@ -61,7 +58,7 @@ function decodeDownlink(input) {
 }
 function encodeDownlink(input) {
   try {
-    checkInput(input);
+    requireObject(input, 'input');
     var data = input.data, keys = [], k, p, m;
     if (isObj(data)) for (k in data) if (hop(data, k)) keys.push(k);
     for (p in MESSAGES) {
@@ -70,7 +67,7 @@ function encodeDownlink(input) {
         k = Number(p);
       }
     }
-    if (!m) fail('UNKNOWN_MESSAGE', 'data', { names: ${JSON.stringify(downlinks.join(', '))} });
+    if (!m) fail(UNKNOWN_MESSAGE, 'data', { names: ${JSON.stringify(downlinks.join(', '))} });
     return { bytes: m.encode(data[keys[0]]), fPort: k, warnings: [], errors: [] };
   } catch (e) {
     return { warnings: [], errors: [problem(e)] };
@@ -106,20 +103,16 @@ function decode(port, bytes) {
 /** Bytes as the uppercase hex string AT+SEND and AT+PSEND take. */
 function toHex(bytes) {
   var s = '', i;
-  for (i = 0; i < bytes.length; i++) s += (bytes[i] < 16 ? '0' : '') + bytes[i].toString(16);
+  for (i = 0; i < bytes.length; i++) s += byteHex(bytes[i]);
   return s.toUpperCase();
 }
 /** A hex string (as in +EVT:RX_ lines) as a Uint8Array; throws on odd length or a non-hex digit. */
 function fromHex(hex) {
   var out, i;
-  if (typeof hex !== 'string' || hex.length % 2 !== 0) fail('WRONG_TYPE', '', { expected: 'an even number of hex digits', actual: dsc(hex) });
+  if (typeof hex !== 'string' || hex.length % 2 !== 0) fail(WRONG_TYPE, '', { expected: 'an even number of hex digits', actual: describeValue(hex) });
+  if (!isHex(hex)) fail(WRONG_TYPE, '', { expected: 'hex digits', actual: describeValue(hex) });
   out = new Uint8Array(hex.length / 2);
-  for (i = 0; i < out.length; i++) {
-    if ('0123456789abcdefABCDEF'.indexOf(hex.charAt(i * 2)) < 0 || '0123456789abcdefABCDEF'.indexOf(hex.charAt(i * 2 + 1)) < 0) {
-      fail('WRONG_TYPE', '', { expected: 'hex digits', actual: dsc(hex) });
-    }
-    out[i] = parseInt(hex.substring(i * 2, i * 2 + 2), 16);
-  }
+  for (i = 0; i < out.length; i++) out[i] = parseInt(hex.substring(i * 2, i * 2 + 2), 16);
   return out;
 }
 
