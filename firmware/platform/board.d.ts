@@ -1,0 +1,16 @@
+/**
+ * The build's virtual module `stadtsensor:board`: the board profile the bundle is built for
+ * (hardware/boards/<board>.json), one export per field. The firmware tsconfig maps the module name to this file.
+ */
+import type { BoardProfile } from '../../hardware/boards/board-profile.ts';
+
+export declare const id: BoardProfile['id'];
+export declare const name: BoardProfile['name'];
+export declare const mcu: BoardProfile['mcu'];
+export declare const espruinoBoard: BoardProfile['espruinoBoard'];
+export declare const variables: BoardProfile['variables'];
+export declare const builtinAes: BoardProfile['builtinAes'];
+export declare const modem: BoardProfile['modem'];
+export declare const i2c: BoardProfile['i2c'];
+export declare const battery: BoardProfile['battery'];
+export declare const leds: BoardProfile['leds'];

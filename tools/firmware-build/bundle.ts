@@ -1,0 +1,72 @@
+/**
+ * Step 1 of the firmware build: rollup bundles an app's main.ts with everything it imports into one ES2022 script.
+ * Babel only strips the TypeScript types here; lowering for Espruino comes after bundling (lower.ts).
+ */
+import { babel } from '@rollup/plugin-babel';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import { createRequire } from 'node:module';
+import { rollup, type Plugin, type RollupLog } from 'rollup';
+import type { BoardProfile } from '../../hardware/boards/board-profile.ts';
+
+/** The module firmware imports its board profile from (typed by firmware/platform/board.d.ts). */
+export const BOARD_MODULE = 'stadtsensor:board';
+
+const require = createRequire(import.meta.url);
+
+/** One `export const` per profile field, so that rollup drops the sections an app does not use. */
+export function boardModuleSource(profile: BoardProfile): string {
+  return Object.entries(profile)
+    .map(([key, value]) => `export const ${key} = ${JSON.stringify(value)};`)
+    .join('\n');
+}
+
+function boardModule(profile: BoardProfile): Plugin {
+  const resolved = `\0${BOARD_MODULE}`;
+  return {
+    name: 'stadtsensor-board',
+    resolveId: (id) => (id === BOARD_MODULE ? resolved : null),
+    load: (id) => (id === resolved ? boardModuleSource(profile) : null),
+  };
+}
+
+export interface Bundle {
+  code: string;
+  /** Rollup warnings worth a look (circular imports, ...). */
+  warnings: string[];
+}
+
+/** Bundles `entry` (a .ts file) as a plain script: no import/export left, modules in dependency order. */
+export async function bundleApp(entry: string, profile: BoardProfile): Promise<Bundle> {
+  const warnings: string[] = [];
+  const onLog = (level: string, log: RollupLog): void => {
+    if (level !== 'warn') return;
+    // An import that resolves to nothing would be left as an `import` statement Espruino cannot run.
+    if (log.code === 'UNRESOLVED_IMPORT') throw new Error(`${entry}: ${log.message}`);
+    warnings.push(log.message);
+  };
+  const build = await rollup({
+    input: entry,
+    onLog,
+    plugins: [
+      boardModule(profile),
+      nodeResolve({ extensions: ['.ts', '.js'] }),
+      babel({
+        babelHelpers: 'bundled',
+        babelrc: false,
+        configFile: false,
+        extensions: ['.ts'],
+        presets: [[require.resolve('@babel/preset-typescript'), { onlyRemoveTypeImports: false }]],
+      }),
+    ],
+  });
+  try {
+    const { output } = await build.generate({ format: 'es', generatedCode: 'es2015' });
+    const chunk = output[0];
+    if (output.length !== 1 || chunk.exports.length > 0) {
+      throw new Error(`${entry}: an app must be one script without exports (got ${output.length} chunks, exports: ${chunk.exports.join(', ') || 'none'})`);
+    }
+    return { code: chunk.code, warnings };
+  } finally {
+    await build.close();
+  }
+}
