@@ -17,6 +17,11 @@ export default tseslint.config(
     },
   },
   {
+    // Espruino's built-in modules (Storage, crypto) only come through require()
+    files: ['firmware/platform/**/*.ts', 'firmware/apps/**/*.ts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // ES5 sources embedded verbatim in generated formatter and firmware code
     files: ['payload-schema/src/derived-functions.js'],
     languageOptions: { ecmaVersion: 2015, sourceType: 'module', globals: {} },

@@ -55,10 +55,15 @@ export interface LoRaWanSettings {
  * cycle demands it. ABP needs no join request: join() only activates the session.
  */
 export interface JoinOptions {
+  /** Default 5. */
   rounds?: number;
+  /** Default 1; 1..256. */
   attemptsPerRound?: number;
+  /** Default 8; 7..255. */
   retryIntervalS?: number;
+  /** Default 15000. */
   backoffBaseMs?: number;
+  /** Default 600000. */
   backoffMaxMs?: number;
 }
 
@@ -114,11 +119,17 @@ export interface ModemStats {
 }
 
 export interface Modem {
-  /** Switches the modem to LoRaWAN if needed and writes the settings; they are re-applied after every reset. */
+  /**
+   * Switches the modem to LoRaWAN if needed and writes the settings; they are re-applied after every reset. A value
+   * the modem refuses stops it with 'param'.
+   */
   configure(settings: LoRaWanSettings, cb: ModemCallback): void;
   /** cb(null) once joined; cb('no_network') when every round failed. */
   join(options: JoinOptions, cb: ModemCallback): void;
-  /** port 1..223, 1..250 bytes. cb once the uplink's receive windows have closed. */
+  /**
+   * port 1..223, 1..250 bytes. cb once the uplink's receive windows have closed. In EU868 a payload longer than the
+   * data rate carries (the configured one with ADR off, else DR0: 51 bytes) is refused with 'param' before sending.
+   */
   send(port: number, bytes: Uint8Array | number[], options: SendOptions, cb: (err: ModemError | null, result: SendResult) => void): void;
   onDownlink(listener: DownlinkListener): void;
   /** Switches the modem to LoRa P2P if needed (it reboots) and sets the radio parameters. */

@@ -6,9 +6,9 @@ import { babel } from '@rollup/plugin-babel';
 import { rollup } from 'rollup';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SerialPort, Timers } from '../../firmware/drivers/at-line.ts';
-import type { LoRaWanSettings, ModemError, P2PPacket, SendResult } from '../../firmware/drivers/modem.ts';
+import type { LoRaWanSettings, Modem, ModemError, P2PPacket, SendResult } from '../../firmware/drivers/modem.ts';
 import * as rui3 from '../../firmware/drivers/rui3.ts';
-import type { Rui3Modem, Rui3Options } from '../../firmware/drivers/rui3.ts';
+import type { Rui3Options } from '../../firmware/drivers/rui3.ts';
 import { checkEspruinoCompat } from '../../tools/espruino-compat/check.ts';
 import { loadEspruinoModule } from '../../tools/espruino-compat/sandbox.ts';
 
@@ -56,6 +56,8 @@ class FakeRak3172 implements SerialPort {
   joinOutcomes: string[] = [];
   confirmedMode = false;
   values: Record<string, string> = {};
+  /** The retries field of every AT+JOIN. */
+  joinCommands: string[] = [];
   hardResets = 0;
   private listener: ((data: string) => void) | undefined;
   private overrides: { pattern: RegExp; handler: Handler; once: boolean }[] = [];
@@ -138,7 +140,8 @@ class FakeRak3172 implements SerialPort {
     }
     if ((m = /^AT\+JOIN=1:0:([0-9]+):([0-9]+)$/.exec(up))) {
       const interval = Number(m[1]);
-      const attempts = Number(m[2]);
+      const attempts = Number(m[2]) + 1; // RUI3: the last field counts retries
+      this.joinCommands.push(m[2]!);
       this.emit(['OK']);
       for (let k = 0; k < attempts; k++) {
         const outcome = this.joinOutcomes.shift() ?? 'JOINED';
@@ -151,12 +154,18 @@ class FakeRak3172 implements SerialPort {
       return;
     }
     if ((m = /^AT\+SEND=([0-9]+):([0-9A-F]*)$/.exec(up))) {
+      const port = Number(m[1]);
+      const hex = m[2]!;
+      if (port < 1 || port > 223 || hex.length < 2 || hex.length > 500 || hex.length % 2 !== 0) return this.emit(['AT_PARAM_ERROR']);
       if (!this.joined) return this.emit(['AT_NO_NETWORK_JOINED']);
       this.emit(['OK']);
       return this.emit([this.confirmedMode ? '+EVT:SEND_CONFIRMED_OK' : '+EVT:TX_DONE'], TX_EVENT_MS);
     }
     if ((m = /^AT\+P2P=(.+)$/.exec(up))) {
       if (this.workMode !== 0) return this.emit(['AT_MODE_NO_SUPPORT']);
+      const [freq, sf, bw, cr, preamble, power] = m[1]!.split(':').map(Number) as number[];
+      const ok = freq! >= 150e6 && freq! <= 960e6 && sf! >= 5 && sf! <= 12 && [125, 250, 500].includes(bw!) && cr! >= 0 && cr! <= 3 && preamble! >= 5 && power! >= 5 && power! <= 22;
+      if (!ok) return this.emit(['AT_PARAM_ERROR']);
       this.values.P2P = m[1]!;
       return this.emit(['OK']);
     }
@@ -237,12 +246,12 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
     vi.useRealTimers();
   });
 
-  function modem(options: Rui3Options = {}): Rui3Modem {
-    return new impl.Rui3Modem(fake, timers, { log: (level, message) => logs.push(level + ' ' + message), random: () => 0.5, ...options });
+  function modem(options: Rui3Options = {}): Modem {
+    return impl.connect(fake, timers, { log: (level, message) => logs.push(level + ' ' + message), random: () => 0.5, ...options });
   }
 
   /** A modem configured for OTAA and joined, with the fake's command log cleared. */
-  function joinedModem(options: Rui3Options = {}): Rui3Modem {
+  function joinedModem(options: Rui3Options = {}): Modem {
     const m = modem(options);
     const done = recorder<void>();
     m.configure(OTAA, () => m.join({}, done.cb));
@@ -333,7 +342,7 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
       vi.advanceTimersByTime(200);
       expect(r.calls).toEqual([[null, undefined]]);
       expect(m.isJoined()).toBe(true);
-      expect(fake.commands()).toContain('AT+JOIN=1:0:8:1');
+      expect(fake.commands()).toContain('AT+JOIN=1:0:8:0');
     });
 
     it('backs off exponentially with jitter between failed rounds, then reports no_network', () => {
@@ -374,6 +383,63 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
       vi.advanceTimersByTime(2000 + JOIN_EVENT_MS);
       expect(fake.commands().filter((c) => c.indexOf('AT+JOIN=') === 0)).toHaveLength(2);
       expect(r.calls).toEqual([[null, undefined]]);
+    });
+
+    it('makes attemptsPerRound requests per round: the last AT+JOIN field counts retries, as in RUI3', () => {
+      fake.joinOutcomes = Array(6).fill('JOIN_FAILED_RX_TIMEOUT');
+      const m = modem();
+      const r = recorder<void>();
+      m.join({ rounds: 2, attemptsPerRound: 3, retryIntervalS: 10, backoffBaseMs: 2000 }, r.cb);
+      vi.advanceTimersByTime(JOIN_EVENT_MS + 2 * 10000 + 100);
+      expect(fake.joinCommands).toEqual(['2']); // the round's third failure has just come
+      vi.advanceTimersByTime(2000);
+      expect(fake.joinCommands).toEqual(['2', '2']); // the next round starts only after it
+      const joins = fake.log.filter((e) => e.line.indexOf('AT+JOIN=') === 0).map((e) => e.at);
+      expect(joins[1]! - joins[0]!).toBe(JOIN_EVENT_MS + 2 * 10000 + 1500);
+      vi.advanceTimersByTime(JOIN_EVENT_MS + 2 * 10000);
+      expect(r.calls).toEqual([['no_network', undefined]]);
+      expect(fake.commands()).toEqual(['AT+JOIN=1:0:10:2', 'AT+JOIN=1:0:10:2']);
+    });
+
+    it('tries 5 rounds by default, 15 s, 30 s, 60 s and 120 s apart (random 0.5: three quarters of that)', () => {
+      fake.joinOutcomes = Array(5).fill('JOIN_FAILED_RX_TIMEOUT');
+      const m = modem();
+      const r = recorder<void>();
+      m.join({}, r.cb);
+      vi.advanceTimersByTime(400000);
+      expect(r.calls).toEqual([['no_network', undefined]]);
+      const joins = fake.log.filter((e) => e.line.indexOf('AT+JOIN=') === 0).map((e) => e.at);
+      expect(joins.slice(1).map((t, i) => t - joins[i]! - JOIN_EVENT_MS)).toEqual([11250, 22500, 45000, 90000]);
+    });
+
+    it('ends a round early when a retry hits the duty cycle (the module prints Restricted_Wait and stops)', () => {
+      const m = modem();
+      const r = recorder<void>();
+      fake.override(/^AT\+JOIN=/, () => {
+        fake.emit(['OK']);
+        fake.emit(['+EVT:JOIN_FAILED_RX_TIMEOUT'], JOIN_EVENT_MS);
+        fake.emit(['Restricted_Wait_30000_ms'], JOIN_EVENT_MS + 8000);
+        return true;
+      });
+      m.join({ attemptsPerRound: 3, backoffBaseMs: 1000 }, r.cb);
+      vi.advanceTimersByTime(JOIN_EVENT_MS + 8000 + 29000);
+      expect(fake.commands()).toHaveLength(1);
+      vi.advanceTimersByTime(2000 + JOIN_EVENT_MS);
+      expect(fake.commands()).toEqual(['AT+JOIN=1:0:8:2', 'AT+JOIN=1:0:8:2']);
+      expect(r.calls).toEqual([[null, undefined]]);
+    });
+
+    it('fails with timeout when no join event comes in time, and probes the modem', () => {
+      const m = modem();
+      const r = recorder<void>();
+      fake.override(/^AT\+JOIN=/, () => (fake.emit(['OK']), true));
+      m.join({}, r.cb);
+      vi.advanceTimersByTime(15000);
+      expect(r.calls).toEqual([]);
+      vi.advanceTimersByTime(100);
+      expect(r.calls).toEqual([['timeout', undefined]]);
+      expect(fake.commands()).toEqual(['AT+JOIN=1:0:8:0', 'AT']);
+      expect(m.stats().timeouts).toBe(1);
     });
 
     it('activates ABP on OK without waiting for an event', () => {
@@ -427,16 +493,82 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
       ]);
     });
 
-    it('checks port and length before writing', () => {
+    it('leaves port and length ranges to the module: its AT_PARAM_ERROR is param', () => {
       const m = joinedModem();
       const r = recorder<SendResult>();
       m.send(0, [1], {}, r.cb);
       m.send(224, [1], {}, r.cb);
       m.send(1, [], {}, r.cb);
-      m.send(1, new Uint8Array(251), {}, r.cb);
+      m.send(1, new Uint8Array(251), {}, r.cb); // over DR5's 242 bytes: refused before writing
       vi.advanceTimersByTime(100);
       expect(r.calls.map((c) => c[0])).toEqual(['param', 'param', 'param', 'param']);
-      expect(fake.commands()).toEqual([]);
+      expect(fake.commands()).toEqual(['AT+SEND=0:01', 'AT+SEND=224:01', 'AT+SEND=1:']);
+    });
+
+    it('refuses a payload too long for the configured data rate without sending it (RUI3 would send an empty frame)', () => {
+      const m = modem();
+      m.configure({ ...OTAA, dataRate: 3 }, () => undefined); // DR3: 115 bytes
+      m.join({}, () => undefined);
+      vi.advanceTimersByTime(JOIN_EVENT_MS + 1000);
+      fake.log = [];
+      const r = recorder<SendResult>();
+      m.send(2, new Uint8Array(116), {}, r.cb);
+      m.send(2, new Uint8Array(115), {}, r.cb);
+      vi.advanceTimersByTime(TX_EVENT_MS + 500);
+      expect(r.calls).toEqual([
+        ['param', {}],
+        [null, {}],
+      ]);
+      expect(fake.commands().map((c) => c.length)).toEqual(['AT+SEND=2:'.length + 230]);
+    });
+
+    it('with ADR on, or the data rate left to the module, allows the 51 bytes DR0 carries', () => {
+      const sizes = (settings: LoRaWanSettings): (ModemError | null)[] => {
+        fake = new FakeRak3172();
+        const m = modem();
+        const r = recorder<SendResult>();
+        m.configure(settings, () => m.join({}, () => undefined));
+        vi.advanceTimersByTime(JOIN_EVENT_MS + 1000);
+        m.send(2, new Uint8Array(52), {}, r.cb);
+        m.send(2, new Uint8Array(51), {}, r.cb);
+        vi.advanceTimersByTime(2 * TX_EVENT_MS + 1000);
+        return r.calls.map((c) => c[0]);
+      };
+      expect(sizes({ ...OTAA, adr: true })).toEqual(['param', null]);
+      expect(sizes({ ...OTAA, adr: false, dataRate: undefined })).toEqual(['param', null]);
+      expect(sizes({ ...OTAA, adr: false, dataRate: 5 })).toEqual([null, null]);
+      expect(sizes({ ...OTAA, band: 'US915', adr: true })).toEqual([null, null]); // EU868's table only
+    });
+
+    it('waits for the events only after the command is answered: an earlier stray event is not this send\'s', () => {
+      const m = joinedModem();
+      const r = recorder<SendResult>();
+      fake.override(/^AT\+SEND=/, () => (fake.emit(['+EVT:TX_DONE', 'OK']), fake.emit(['+EVT:TX_DONE'], TX_EVENT_MS), true));
+      m.send(2, [1], {}, r.cb);
+      vi.advanceTimersByTime(TX_EVENT_MS - 100);
+      expect(r.calls).toEqual([]);
+      vi.advanceTimersByTime(400);
+      expect(r.calls).toEqual([[null, {}]]);
+    });
+
+    it('times out when the completion event never comes: 20 s unconfirmed, 60 s confirmed', () => {
+      const m = joinedModem();
+      const r = recorder<SendResult>();
+      fake.override(/^AT\+SEND=/, () => (fake.emit(['OK']), true));
+      fake.override(/^AT\+SEND=/, () => (fake.emit(['OK']), true));
+      m.send(2, [1], {}, r.cb);
+      vi.advanceTimersByTime(19900);
+      expect(r.calls).toEqual([]);
+      vi.advanceTimersByTime(200);
+      expect(r.calls).toEqual([['timeout', {}]]);
+      m.send(2, [1], { confirmed: true }, r.cb);
+      vi.advanceTimersByTime(1000 + 59000);
+      expect(r.calls).toHaveLength(1);
+      vi.advanceTimersByTime(1000);
+      expect(r.calls).toEqual([
+        ['timeout', {}],
+        ['timeout', {}],
+      ]);
     });
 
     it('reports busy, and restricted with the wait the duty cycle demands', () => {
@@ -476,7 +608,7 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
         ['not_joined', {}],
         [null, {}],
       ]);
-      expect(fake.commands()).toEqual(['AT+SEND=2:0102', 'AT+JOIN=1:0:8:1', 'AT+SEND=2:0304']);
+      expect(fake.commands()).toEqual(['AT+SEND=2:0102', 'AT+JOIN=1:0:8:0', 'AT+SEND=2:0304']);
       expect(m.isJoined()).toBe(true);
     });
   });
@@ -491,7 +623,7 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
       m.send(2, [2], {}, r.cb);
       vi.advanceTimersByTime(2 * (TX_EVENT_MS + 500));
       expect(r.calls).toEqual([[null, {}]]);
-      expect(logs.some((l) => l.indexOf('error a modem callback threw') === 0)).toBe(true);
+      expect(logs.some((l) => l.indexOf('error app callback threw: Error: app bug') === 0)).toBe(true);
     });
 
     it('notices a banner nobody asked for: the module restarted and lost its session', () => {
@@ -534,6 +666,44 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
       fake.raw('+EVT:RX_C:-40:9:MULTICAST:200:ABCD\r\n+EVT:RX_1:-70:8:UNICAST:1:123\r\n+EVT:RX_9:x:8:UNICAST:1:12\r\n');
       expect(plain(heard)).toEqual([[200, [0xab, 0xcd], -40, 9]]);
     });
+
+    it('keeps a class C downlink during a send and one after the grace time out of the send result', () => {
+      const m = joinedModem();
+      const heard: number[] = [];
+      m.onDownlink((port) => heard.push(port));
+      const r = recorder<SendResult>();
+      fake.override(/^AT\+SEND=/, () => {
+        fake.emit(['OK']);
+        fake.emit(['+EVT:RX_C:-40:9:UNICAST:7:01'], 500);
+        fake.emit(['+EVT:TX_DONE'], 1500);
+        fake.emit(['+EVT:RX_1:-70:8:UNICAST:8:02'], 1800);
+        return true;
+      });
+      m.send(2, [1], {}, r.cb);
+      vi.advanceTimersByTime(2000);
+      expect(r.calls).toEqual([[null, {}]]);
+      expect(heard).toEqual([7, 8]);
+    });
+
+    it('tells the listeners about a downlink that arrives while a command is in flight, and survives a throwing listener', () => {
+      const m = joinedModem();
+      const heard: number[] = [];
+      m.onDownlink(() => {
+        throw new Error('listener bug');
+      });
+      m.onDownlink((port) => heard.push(port));
+      const r = recorder<SendResult>();
+      fake.override(/^AT\+CFM=1$/, () => {
+        fake.confirmedMode = true;
+        fake.emit(['+EVT:RX_C:-40:9:UNICAST:7:01', 'OK']);
+        return true;
+      });
+      m.send(2, [1], { confirmed: true }, r.cb);
+      vi.advanceTimersByTime(TX_EVENT_MS + 500);
+      expect(heard).toEqual([7]);
+      expect(r.calls).toEqual([[null, { confirmed: true }]]);
+      expect(logs).toContain('error app callback threw: Error: listener bug');
+    });
   });
 
   describe('a noisy line', () => {
@@ -572,8 +742,7 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
         'AT+SEND=2:01',
         'AT',
         'AT',
-        'AT+NWM=?',
-        'AT+BAND=4',
+        'AT+BAND=4', // the banner said LoRaWAN: no AT+NWM=? needed
         'AT+NJM=1',
         'AT+DEVEUI=' + DEV_EUI,
         'AT+APPEUI=' + APP_EUI,
@@ -582,17 +751,17 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
         'AT+ADR=0',
         'AT+DR=5',
         'AT+CFM=0',
-        'AT+JOIN=1:0:8:1',
+        'AT+JOIN=1:0:8:0',
         'AT+SEND=2:02',
       ]);
       const after = m.stats();
       expect(after.resets - before.resets).toBe(1);
       expect(after.timeouts - before.timeouts).toBe(3);
-      expect(after.commandsSent - before.commandsSent).toBe(15);
+      expect(after.commandsSent - before.commandsSent).toBe(14);
       expect(m.isJoined()).toBe(true);
     });
 
-    it('uses ATZ without a reset pin, and falls back to an AT probe when no banner comes', () => {
+    it('uses ATZ without a reset pin, and goes on when no banner comes', () => {
       const m = joinedModem();
       fake.mute = true;
       const r = recorder<SendResult>();
@@ -602,8 +771,8 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
       fake.override(/^ATZ$/, () => true); // restarts without printing a banner
       vi.advanceTimersByTime(5000 + 1000 + JOIN_EVENT_MS);
       const cmds = fake.commands();
-      expect(cmds.slice(0, 5)).toEqual(['AT+SEND=2:01', 'AT', 'AT', 'ATZ', 'AT']);
-      expect(cmds).toContain('AT+JOIN=1:0:8:1');
+      expect(cmds.slice(0, 5)).toEqual(['AT+SEND=2:01', 'AT', 'AT', 'ATZ', 'AT+NWM=?']);
+      expect(cmds).toContain('AT+JOIN=1:0:8:0');
       expect(m.stats().resets).toBe(1);
       expect(m.isJoined()).toBe(true);
     });
@@ -630,15 +799,15 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
       vi.advanceTimersByTime(BOOT_MS + 1000 + JOIN_EVENT_MS);
       expect(r.calls).toEqual([[null, undefined]]);
       expect(fake.hardResets).toBe(1);
-      expect(fake.commands()[0]).toBe('AT+NWM=?');
-      expect(fake.commands()).toContain('AT+JOIN=1:0:8:1');
+      expect(fake.commands()).toEqual(['AT+BAND=4', 'AT+NJM=1', 'AT+DEVEUI=' + DEV_EUI, 'AT+APPEUI=' + APP_EUI, 'AT+APPKEY=' + APP_KEY, 'AT+CLASS=A', 'AT+ADR=0', 'AT+DR=5', 'AT+CFM=0', 'AT+JOIN=1:0:8:0']);
+      expect(m.isJoined()).toBe(true);
     });
   });
 
   describe('LoRa P2P', () => {
     const RADIO = { freqHz: 868100000, sf: 9, bwKhz: 125 as const, cr: 1, preamble: 8, txPowerDbm: 14 };
 
-    function p2pModem(): Rui3Modem {
+    function p2pModem(): Modem {
       const m = modem();
       const r = recorder<void>();
       m.configureP2P(RADIO, r.cb);
@@ -653,14 +822,16 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
       expect(fake.log[2]!.at - fake.log[1]!.at).toBeGreaterThanOrEqual(BOOT_MS);
     });
 
-    it('rejects out-of-range radio settings', () => {
-      const m = modem();
+    it('reports radio settings the module refuses as param', () => {
+      const m = p2pModem();
       const r = recorder<void>();
       m.configureP2P({ ...RADIO, sf: 13 }, r.cb);
       m.configureP2P({ ...RADIO, bwKhz: 300 as never }, r.cb);
       m.configureP2P({ ...RADIO, cr: 0 }, r.cb);
       vi.advanceTimersByTime(100);
       expect(r.calls.map((c) => c[0])).toEqual(['param', 'param', 'param']);
+      expect(fake.commands().slice(-3)).toEqual(['AT+P2P=868100000:13:125:0:8:14', 'AT+P2P=868100000:9:300:0:8:14', 'AT+P2P=868100000:9:125:-1:8:14']);
+      expect(fake.values.P2P).toBe('868100000:9:125:0:8:14');
     });
 
     it('sends with AT+PSEND and completes on +EVT:TXP2P DONE', () => {
@@ -714,6 +885,45 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
     });
   });
 
+  describe('status lines', () => {
+    it('maps every RUI3 status to a modem error', () => {
+      const m = modem();
+      const statuses = ['AT_PARAM_ERROR', 'AT_BUSY_ERROR', 'AT_NO_NETWORK_JOINED', 'AT_MODE_NO_SUPPORT', 'AT_UNSUPPORTED_BAND', 'AT_ERROR', 'AT_COMMAND_NOT_FOUND', 'AT_RX_ERROR'];
+      const r = recorder<void>();
+      for (const status of statuses) {
+        fake.override(/^AT\+SLEEP=/, () => (fake.emit([status]), true));
+        m.sleep(1000, r.cb);
+      }
+      vi.advanceTimersByTime(1000);
+      expect(r.calls.map((c) => c[0])).toEqual(['param', 'busy', 'not_joined', 'mode', 'param', 'unknown', 'unknown', 'unknown']);
+      expect(m.stats().timeouts).toBe(0);
+    });
+
+    it('reads a query reply between blank lines, in any letter case of the command', () => {
+      fake.workMode = 0;
+      const m = modem();
+      const r = recorder<void>();
+      fake.override(/^AT\+NWM=\?$/, () => (fake.emit(['', 'AT+NWM=0', '', 'OK', '']), true));
+      m.configureP2P({ freqHz: 868100000, sf: 9, bwKhz: 125, cr: 1, preamble: 8, txPowerDbm: 14 }, r.cb);
+      vi.advanceTimersByTime(1000);
+      expect(r.calls).toEqual([[null, undefined]]);
+      expect(fake.commands()).toEqual(['AT+NWM=?', 'AT+P2P=868100000:9:125:0:8:14']);
+    });
+
+    it('refuses operations beyond 8 waiting with busy', () => {
+      const m = modem();
+      const r = recorder<void>();
+      for (let i = 0; i < 10; i++) m.sleep(1000, r.cb);
+      vi.advanceTimersByTime(0);
+      expect(r.calls).toEqual([
+        ['busy', undefined],
+        ['busy', undefined],
+      ]);
+      vi.advanceTimersByTime(1000);
+      expect(r.calls).toHaveLength(10);
+    });
+  });
+
   describe('sleep', () => {
     it('sends AT+SLEEP=<ms> and refuses 0', () => {
       const m = modem();
@@ -743,12 +953,9 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
       expect(logs).toContain('debug > AT+APPKEY=<redacted>');
       expect(logs).toContain('debug > AT+APPSKEY=<redacted>');
       expect(logs).toContain('warn AT+APPKEY=<redacted>: param');
+      expect(logs).toContain('debug < AT+APPKEY=<redacted>');
       expect(logs.join('\n')).toContain('AT+DEVEUI=' + DEV_EUI); // identifiers are not secrets
     });
   });
 
-  it('resolves join options to the documented defaults and clamps the module ranges', () => {
-    expect(impl.resolveJoinOptions(undefined)).toEqual({ rounds: 5, attemptsPerRound: 1, retryIntervalS: 8, backoffBaseMs: 15000, backoffMaxMs: 600000 });
-    expect(impl.resolveJoinOptions({ retryIntervalS: 3, attemptsPerRound: 300 })).toMatchObject({ retryIntervalS: 8, attemptsPerRound: 1 });
-  });
 });

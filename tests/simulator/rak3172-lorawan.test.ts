@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { EU868_SUB_BANDS, offTimeAfter, timeOnAir, uplinkAirtime } from '../../firmware/core/airtime.ts';
 import { SimulatedRak3172 } from '../../tools/simulator/devices/rak3172.ts';
-import { SerialTerminal } from '../../tools/simulator/devices/rak3172/terminal.ts';
+import { SerialTerminal } from '../../tools/simulator/terminal.ts';
 import { RadioMediumSim } from '../../tools/simulator/radio/medium.ts';
 import { SimulatedNetwork } from '../../tools/simulator/radio/network.ts';
 import { VirtualScheduler } from '../../tools/simulator/scheduler.ts';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { timeOnAir } from '../../firmware/core/airtime.ts';
 import { SimulatedRak3172, type SimulatedRak3172Options } from '../../tools/simulator/devices/rak3172.ts';
-import { SerialTerminal } from '../../tools/simulator/devices/rak3172/terminal.ts';
+import { SerialTerminal } from '../../tools/simulator/terminal.ts';
 import { RadioMediumSim } from '../../tools/simulator/radio/medium.ts';
 import { noiseFloorDbm, type Point } from '../../tools/simulator/radio/propagation.ts';
 import { VirtualScheduler } from '../../tools/simulator/scheduler.ts';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SimulatedRak3172, type SimulatedRak3172Options } from '../../tools/simulator/devices/rak3172.ts';
-import { SerialTerminal } from '../../tools/simulator/devices/rak3172/terminal.ts';
+import { SerialTerminal } from '../../tools/simulator/terminal.ts';
 import { RadioMediumSim } from '../../tools/simulator/radio/medium.ts';
 import { VirtualScheduler } from '../../tools/simulator/scheduler.ts';
 

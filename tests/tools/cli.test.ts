@@ -77,6 +77,15 @@ describe('stadtsensor CLI', () => {
     expect(result.stdout).toMatch(/bad\.js:2:\d+ missing-global/);
   });
 
+  it('builds a firmware bundle, and refuses an unknown app', async () => {
+    const built = await run(['build', 'selftest', '--board', 'mdbt42q-rak3172']);
+    expect(built.code).toBe(0);
+    expect(built.stdout).toMatch(/selftest\s+mdbt42q-rak3172\s+\d+\s+\d+\s+\d+\s+ok/);
+    const unknown = await run(['build', 'nope', '--board', 'mdbt42q-rak3172']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown app "nope"');
+  });
+
   it('runs the tour that npm start shows', async () => {
     const result = await run(['tour']);
     expect(result.code).toBe(0);

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerCompatCommand } from './compat-command.ts';
+import { registerFirmwareCommands, registerSimulateCommand } from './firmware-commands.ts';
 import { UsageError } from './input.ts';
 import { registerPayloadCommands } from './payload-commands.ts';
 import { registerTour } from './tour.ts';
@@ -20,6 +21,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPayloadCommands(program);
   registerCompatCommand(program);
+  registerFirmwareCommands(program);
+  registerSimulateCommand(program);
   registerTour(program);
   for (const command of [program, ...program.commands]) {
     command.exitOverride();

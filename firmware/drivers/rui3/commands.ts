@@ -1,100 +1,67 @@
 /**
- * RUI3 command text: settings to AT commands, status lines to modem errors, and the redaction that keeps key values
- * out of logs (shared/reference/rak-rui3-at.md).
+ * RUI3 command text (shared/reference/rak-rui3-at.md): settings to AT commands, status lines to modem errors, and
+ * the redaction that keeps key values out of logs. Value ranges are the modem's to check (AT_PARAM_ERROR).
  */
-import type { Band, LoRaWanSettings, ModemError, P2PSettings } from '../modem.ts';
+import type { LoRaWanSettings, ModemError, P2PSettings } from '../modem.ts';
 
-/** Printed after every start and every work-mode change: `Current Work Mode: LoRaWAN.` / `... LoRa P2P.` */
-export const BANNER = 'Current Work Mode';
+/** AT+BAND codes are the indexes. */
+const BANDS = ['EU433', 'CN470', 'RU864', 'IN865', 'EU868', 'US915', 'AU915', 'KR920', 'AS923-1', 'AS923-2', 'AS923-3', 'AS923-4', 'LA915'];
 
-const BAND_CODES: { [band: string]: number } = {
-  EU433: 0,
-  CN470: 1,
-  RU864: 2,
-  IN865: 3,
-  EU868: 4,
-  US915: 5,
-  AU915: 6,
-  KR920: 7,
-  'AS923-1': 8,
-  'AS923-2': 9,
-  'AS923-3': 10,
-  'AS923-4': 11,
-  LA915: 12,
+/** Settings written as `AT+<NAME>=<value>` when given, in this order (after band and join mode). */
+const SETTINGS: [keyof LoRaWanSettings, string][] = [
+  ['devEui', 'DEVEUI'],
+  ['appEui', 'APPEUI'],
+  ['appKey', 'APPKEY'],
+  ['devAddr', 'DEVADDR'],
+  ['appSKey', 'APPSKEY'],
+  ['nwkSKey', 'NWKSKEY'],
+  ['deviceClass', 'CLASS'],
+  ['adr', 'ADR'],
+  ['dataRate', 'DR'],
+  ['confirmed', 'CFM'],
+];
+
+const ERRORS: { [status: string]: ModemError } = {
+  AT_BUSY_ERROR: 'busy',
+  AT_PARAM_ERROR: 'param',
+  AT_UNSUPPORTED_BAND: 'param',
+  AT_NO_NETWORK_JOINED: 'not_joined',
+  AT_MODE_NO_SUPPORT: 'mode',
 };
 
-const SECRET_COMMANDS = ['AT+APPKEY', 'AT+APPSKEY', 'AT+NWKSKEY'];
-
-/** `AT+APPKEY=<redacted>` for a key write or a key query reply; other lines unchanged. Queries (`=?`) stay. */
-export function redactSecrets(line: string): string {
-  const eq = line.indexOf('=');
-  if (eq < 0) return line;
-  const name = line.substring(0, eq).toUpperCase();
-  if (SECRET_COMMANDS.indexOf(name) < 0 || line.substring(eq + 1) === '?') return line;
-  return line.substring(0, eq + 1) + '<redacted>';
+/** The modem error for an AT_* status line; after a Restricted_Wait line (then AT_BUSY_ERROR) it is 'restricted'. */
+export function modemError(status: string, waitMs: number | undefined): ModemError {
+  return waitMs !== undefined ? 'restricted' : ERRORS[status] || 'unknown';
 }
 
-/** The modem error for an AT link error (an AT_* status, 'timeout' or 'overflow'). */
-export function modemError(err: string, waitMs: number | undefined): ModemError {
-  if (err === 'timeout') return 'timeout';
-  if (err === 'AT_BUSY_ERROR') return waitMs !== undefined ? 'restricted' : 'busy';
-  if (err === 'overflow') return 'busy';
-  if (err === 'AT_PARAM_ERROR' || err === 'AT_TEST_PARAM_OVERFLOW' || err === 'AT_UNSUPPORTED_BAND') return 'param';
-  if (err === 'AT_NO_NETWORK_JOINED') return 'not_joined';
-  if (err === 'AT_MODE_NO_SUPPORT') return 'mode';
-  return 'unknown';
-}
-
-export function isIntegerIn(n: unknown, min: number, max: number): boolean {
-  return typeof n === 'number' && n === Math.floor(n) && n >= min && n <= max;
-}
-
-function isHexOfLength(text: unknown, digits: number): boolean {
-  return typeof text === 'string' && text.length === digits && /^[0-9A-Fa-f]+$/.test(text);
-}
-
-/** The commands that apply the settings, in an order RUI3 accepts (band first: it resets band-dependent values),
- * or undefined when a value is out of range. */
+/**
+ * The commands that apply the settings, band first (it resets band-dependent values), or undefined for an unknown
+ * band or a text value that is not hex (keys, EUIs and the class letter all are): nothing else may reach the line.
+ */
 export function loRaWanCommands(s: LoRaWanSettings): string[] | undefined {
-  const band = BAND_CODES[s.band as Band];
-  if (typeof band !== 'number' || (s.activation !== 'otaa' && s.activation !== 'abp')) return undefined;
-  const out = ['AT+BAND=' + band, 'AT+NJM=' + (s.activation === 'otaa' ? 1 : 0)];
-  const keys: [string | undefined, string, number][] = [
-    [s.devEui, 'DEVEUI', 16],
-    [s.appEui, 'APPEUI', 16],
-    [s.appKey, 'APPKEY', 32],
-    [s.devAddr, 'DEVADDR', 8],
-    [s.appSKey, 'APPSKEY', 32],
-    [s.nwkSKey, 'NWKSKEY', 32],
-  ];
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    if (!k || k[0] === undefined) continue;
-    if (!isHexOfLength(k[0], k[2])) return undefined;
-    out.push('AT+' + k[1] + '=' + k[0].toUpperCase());
+  const band = BANDS.indexOf(s.band);
+  if (band < 0) return undefined;
+  const out = ['AT+BAND=' + band, 'AT+NJM=' + (s.activation === 'abp' ? 0 : 1)];
+  for (let i = 0; i < SETTINGS.length; i++) {
+    const setting = SETTINGS[i]!;
+    const v = s[setting[0]];
+    if (v === undefined) continue;
+    if (typeof v === 'string' && !/^[0-9A-Fa-f]+$/.test(v)) return undefined;
+    out.push('AT+' + setting[1] + '=' + (typeof v === 'boolean' ? (v ? 1 : 0) : String(v).toUpperCase()));
   }
-  if (s.deviceClass !== undefined) {
-    if (['A', 'B', 'C'].indexOf(s.deviceClass) < 0) return undefined;
-    out.push('AT+CLASS=' + s.deviceClass);
-  }
-  if (s.adr !== undefined) out.push('AT+ADR=' + (s.adr ? 1 : 0));
-  if (s.dataRate !== undefined) {
-    if (!isIntegerIn(s.dataRate, 0, 15)) return undefined;
-    out.push('AT+DR=' + s.dataRate);
-  }
-  if (s.confirmed !== undefined) out.push('AT+CFM=' + (s.confirmed ? 1 : 0));
   return out;
 }
 
-/** `AT+P2P=freq:sf:bw:cr:preamble:txpower` (RUI3 counts the coding rate from 0 = 4/5), or undefined when out of range. */
-export function p2pCommand(s: P2PSettings): string | undefined {
-  const ok =
-    isIntegerIn(s.freqHz, 150000000, 960000000) &&
-    isIntegerIn(s.sf, 5, 12) &&
-    [125, 250, 500].indexOf(s.bwKhz) >= 0 &&
-    isIntegerIn(s.cr, 1, 4) &&
-    isIntegerIn(s.preamble, 5, 65535) &&
-    isIntegerIn(s.txPowerDbm, 5, 22);
-  if (!ok) return undefined;
+/** `AT+P2P=freq:sf:bw:cr:preamble:txpower`; RUI3 counts the coding rate from 0 = 4/5. */
+export function p2pCommand(s: P2PSettings): string {
   return 'AT+P2P=' + [s.freqHz, s.sf, s.bwKhz, s.cr - 1, s.preamble, s.txPowerDbm].join(':');
+}
+
+/**
+ * Hides what follows `KEY=` (`AT+APPKEY=`, `AT+APPSKEY=`, `AT+NWKSKEY=`: a key write or a query reply, also inside a
+ * log line); `AT+APPKEY=?` stays. No RegExp: this runs on every line.
+ */
+export function redact(text: string): string {
+  const i = text.toUpperCase().indexOf('KEY=') + 4;
+  return i < 4 || text.charAt(i) === '?' ? text : text.substring(0, i) + '<redacted>';
 }

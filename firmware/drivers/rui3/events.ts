@@ -1,95 +1,58 @@
 /**
- * RUI3 `+EVT:` lines as typed events (shared/reference/rak-rui3-at.md), including the older spellings:
- * `+EVT:JOIN FAILED`, `+EVT: SEND CONFIRMED OK`, `+EVT:TXP2P DONE` and the two-line P2P receive
- * (`+EVT:RXP2P, RSSI -60, SNR 11` then `+EVT:AABBCCDD`).
+ * The lines a RUI3 modem prints on its own, as events (shared/reference/rak-rui3-at.md): `+EVT:` lines, including
+ * the older spellings `+EVT:JOIN FAILED`, `+EVT: SEND CONFIRMED OK`, `+EVT:TXP2P DONE` and the two-line P2P receive
+ * (`+EVT:RXP2P, RSSI -60, SNR 11` then `+EVT:AABBCCDD`); the boot banner; `Restricted_Wait_<ms>_ms`.
  */
 import { fromHex } from '../../../payload-schema/generated/firmware/payload.js';
+import type { Downlink, P2PPacket } from '../modem.ts';
+
+/** `+EVT:<keyword>...`, spaces read as underscores. */
+const KEYWORDS = ['JOINED', 'JOIN_FAILED', 'TX_DONE', 'SEND_CONFIRMED_OK', 'SEND_CONFIRMED_FAILED', 'TXP2P_DONE', 'RXP2P_RECEIVE_TIMEOUT', 'RXP2P_RECEIVE_ERROR'] as const;
 
 export type Rui3Event =
-  | { type: 'joined' }
-  | { type: 'join_failed'; reason: string }
-  | { type: 'tx_done' }
-  | { type: 'confirmed'; ok: boolean }
-  | { type: 'downlink'; slot: string; multicast: boolean; port: number; bytes: Uint8Array; rssi: number; snr: number }
-  | { type: 'p2p_tx_done' }
-  | { type: 'p2p_rx'; bytes: Uint8Array; rssi: number; snr: number }
-  | { type: 'p2p_rx_timeout' }
-  | { type: 'p2p_rx_error' }
-  | { type: 'other'; text: string };
+  /** Any other line (a status, a query reply, a malformed event): type ''. */
+  | { type: '' | (typeof KEYWORDS)[number] }
+  /** A downlink; slot 1, 2, B or C. */
+  | { type: 'RX'; slot: string; downlink: Downlink }
+  | { type: 'RXP2P'; packet: P2PPacket }
+  /** The banner after every start and work-mode change: `Current Work Mode: LoRaWAN.` / `... LoRa P2P.` */
+  | { type: 'BOOT'; p2p: boolean }
+  /** `Restricted_Wait_<ms>_ms`: the duty cycle blocks a send or join. */
+  | { type: 'WAIT'; waitMs: number };
 
-const INTEGER = /^-?[0-9]+$/;
 const HEX = /^[0-9A-Fa-f]+$/;
+const RESTRICTED = /^Restricted_Wait_([0-9]+)_ms$/;
+const DOWNLINK = /^RX_[12BC]:(-?[0-9]+):(-?[0-9]+):[A-Z]+CAST:([0-9]+):([0-9A-Fa-f]+)$/;
+const P2P_PACKET = /^RXP2P:(-?[0-9]+):(-?[0-9]+):([0-9A-Fa-f]+)$/;
 const OLD_P2P_HEADER = /^RXP2P, *RSSI *(-?[0-9]+), *SNR *(-?[0-9]+)$/;
 
-function toInt(text: string | undefined): number | undefined {
-  return text !== undefined && INTEGER.test(text) ? parseInt(text, 10) : undefined;
+/** The packet of a match whose groups 1 and 2 are RSSI and SNR; undefined for an odd number of hex digits. */
+function packet(m: string[], hex: string): P2PPacket | undefined {
+  return hex.length % 2 === 0 ? { bytes: fromHex(hex), rssi: Number(m[1]), snr: Number(m[2]) } : undefined;
 }
 
-/** Bytes of a non-empty, even-length hex string, else undefined. */
-export function hexBytes(text: string | undefined): Uint8Array | undefined {
-  if (text === undefined || text.length % 2 !== 0 || !HEX.test(text)) return undefined;
-  return fromHex(text);
-}
-
-/** `RX_<slot>:<rssi>:<snr>:UNICAST|MULTICAST:<port>:<hex>` (body after `+EVT:`). */
-function parseDownlink(body: string): Rui3Event | undefined {
-  const f = body.split(':');
-  const slot = (f[0] || '').substring(3);
-  const rssi = toInt(f[1]);
-  const snr = toInt(f[2]);
-  const cast = f[3];
-  const port = toInt(f[4]);
-  const bytes = hexBytes(f[5]);
-  if (f.length !== 6 || ['1', '2', 'B', 'C'].indexOf(slot) < 0 || (cast !== 'UNICAST' && cast !== 'MULTICAST')) return undefined;
-  if (rssi === undefined || snr === undefined || port === undefined || port < 0 || port > 255 || !bytes) return undefined;
-  return { type: 'downlink', slot, multicast: cast === 'MULTICAST', port, bytes, rssi, snr };
-}
-
-/** `RXP2P:<rssi>:<snr>:<HEX>` (body after `+EVT:`). */
-function parseP2P(body: string): Rui3Event | undefined {
-  const f = body.split(':');
-  const rssi = toInt(f[1]);
-  const snr = toInt(f[2]);
-  const bytes = hexBytes(f[3]);
-  if (f.length !== 4 || rssi === undefined || snr === undefined || !bytes) return undefined;
-  return { type: 'p2p_rx', bytes, rssi, snr };
-}
-
-function keywordEvent(key: string): Rui3Event | undefined {
-  if (key === 'JOINED') return { type: 'joined' };
-  if (key.indexOf('JOIN_FAILED') === 0) return { type: 'join_failed', reason: key.substring(12) };
-  if (key === 'TX_DONE') return { type: 'tx_done' };
-  if (key.indexOf('SEND_CONFIRMED_OK') === 0) return { type: 'confirmed', ok: true };
-  if (key.indexOf('SEND_CONFIRMED_FAILED') === 0) return { type: 'confirmed', ok: false };
-  if (key.indexOf('TXP2P_DONE') === 0) return { type: 'p2p_tx_done' };
-  if (key === 'RXP2P_RECEIVE_TIMEOUT') return { type: 'p2p_rx_timeout' };
-  if (key === 'RXP2P_RECEIVE_ERROR') return { type: 'p2p_rx_error' };
-  return undefined;
-}
-
-/** Keeps the state the two-line P2P form needs, so use one parser per modem. */
-export class Rui3EventParser {
-  private pending: { rssi: number; snr: number } | undefined;
-
-  /** The event of a `+EVT:` line; undefined for other lines. Malformed events come back as 'other'. */
-  parse(line: string): Rui3Event | undefined {
-    if (line.indexOf('+EVT:') !== 0) return undefined;
+/** A parser for one modem's lines: it remembers the first line of the two-line P2P form. */
+export function eventParser(): (line: string) => Rui3Event {
+  let header: string[] | null = null;
+  return (line) => {
+    const wait = RESTRICTED.exec(line);
+    if (wait) return { type: 'WAIT', waitMs: Number(wait[1]) };
+    if (line.indexOf('Current Work Mode') >= 0) return { type: 'BOOT', p2p: line.indexOf('P2P') >= 0 };
+    if (line.indexOf('+EVT:') !== 0) return { type: '' };
     const body = line.substring(5).trim();
-    const pending = this.pending;
-    this.pending = undefined;
-    if (pending) {
-      const bytes = hexBytes(body);
-      if (bytes) return { type: 'p2p_rx', bytes, rssi: pending.rssi, snr: pending.snr };
+    const previous = header;
+    header = OLD_P2P_HEADER.exec(body);
+    const p2p = P2P_PACKET.exec(body);
+    const p = previous && HEX.test(body) ? packet(previous, body) : p2p ? packet(p2p, p2p[3] || '') : undefined;
+    if (p) return { type: 'RXP2P', packet: p };
+    const rx = DOWNLINK.exec(body);
+    const d = rx && packet(rx, rx[4] || '');
+    if (rx && d) return { type: 'RX', slot: body.charAt(3), downlink: { port: Number(rx[3]), bytes: d.bytes, rssi: d.rssi, snr: d.snr } };
+    const key = body.toUpperCase().split(' ').join('_');
+    for (let i = 0; i < KEYWORDS.length; i++) {
+      const k = KEYWORDS[i];
+      if (k && key.indexOf(k) === 0) return { type: k };
     }
-    const header = OLD_P2P_HEADER.exec(body);
-    if (header) {
-      this.pending = { rssi: parseInt(header[1] || '', 10), snr: parseInt(header[2] || '', 10) };
-      return { type: 'other', text: body };
-    }
-    let event: Rui3Event | undefined;
-    if (body.indexOf('RX_') === 0) event = parseDownlink(body);
-    else if (body.indexOf('RXP2P:') === 0) event = parseP2P(body);
-    else event = keywordEvent(body.toUpperCase().split(' ').join('_'));
-    return event || { type: 'other', text: body };
-  }
+    return { type: '' };
+  };
 }

@@ -39,7 +39,7 @@ export interface DeviceConfigReport {
   adr?: boolean;
   /** EU868 data rate when ADR is off (DR0 = SF12 ... DR5 = SF7). */
   dataRate?: number;
-  parking: {
+  parking?: {
     /** Field deviation above which the bay counts as occupied; null restores the default. [uT] */
     enterThreshold?: number | null;
     /** Field deviation below which the bay counts as vacant again (hysteresis); null restores the default. [uT] */
@@ -47,11 +47,11 @@ export interface DeviceConfigReport {
     /** How long a state must hold before it counts. [s] */
     dwell?: number;
   };
-  road: {
+  road?: {
     /** Ice risk when surface <= 0 degC and surface <= dew point + this margin; null restores the default (2 K). [K] */
     iceMargin?: number | null;
   };
-  water: {
+  water?: {
     /** Height of the sensor face above gauge zero; null restores the default. [cm] */
     mountHeight?: number | null;
     /** Level at which warning stage 1 (Meldestufe 1) begins; null restores the default. [cm] */
@@ -63,7 +63,7 @@ export interface DeviceConfigReport {
     /** Measurement interval at warning stage 1 and above. [s] */
     fastInterval?: number;
   };
-  garage: {
+  garage?: {
     /** Number of spaces in the garage. */
     capacity?: number;
     /** Resynchronise the free-space count to this value (after a manual count). */
@@ -85,7 +85,7 @@ export interface DeviceConfig {
   adr?: boolean;
   /** EU868 data rate when ADR is off (DR0 = SF12 ... DR5 = SF7). */
   dataRate?: number;
-  parking: {
+  parking?: {
     /** Field deviation above which the bay counts as occupied; null restores the default. [uT] */
     enterThreshold?: number | null;
     /** Field deviation below which the bay counts as vacant again (hysteresis); null restores the default. [uT] */
@@ -93,11 +93,11 @@ export interface DeviceConfig {
     /** How long a state must hold before it counts. [s] */
     dwell?: number;
   };
-  road: {
+  road?: {
     /** Ice risk when surface <= 0 degC and surface <= dew point + this margin; null restores the default (2 K). [K] */
     iceMargin?: number | null;
   };
-  water: {
+  water?: {
     /** Height of the sensor face above gauge zero; null restores the default. [cm] */
     mountHeight?: number | null;
     /** Level at which warning stage 1 (Meldestufe 1) begins; null restores the default. [cm] */
@@ -109,7 +109,7 @@ export interface DeviceConfig {
     /** Measurement interval at warning stage 1 and above. [s] */
     fastInterval?: number;
   };
-  garage: {
+  garage?: {
     /** Number of spaces in the garage. */
     capacity?: number;
     /** Resynchronise the free-space count to this value (after a manual count). */

@@ -46,6 +46,11 @@ function tree(fields: readonly Field[]): Node {
   return root;
 }
 
+/** A nested object whose every value is optional is optional itself (an optional group's `parking.*`). */
+function allOptional(node: Node): boolean {
+  return Object.values(node).every((v) => ('type' in v && typeof v.type === 'string' ? (v as { optional: boolean }).optional : allOptional(v as Node)));
+}
+
 function render(node: Node, indent: string): string {
   const lines = ['{'];
   for (const [key, value] of Object.entries(node)) {
@@ -54,7 +59,7 @@ function render(node: Node, indent: string): string {
       lines.push(`${indent}  /** ${leaf.doc.replace(/\*\//g, '* /')} */`);
       lines.push(`${indent}  ${key}${leaf.optional ? '?' : ''}: ${leaf.type};`);
     } else {
-      lines.push(`${indent}  ${key}: ${render(value as Node, `${indent}  `)};`);
+      lines.push(`${indent}  ${key}${allOptional(value as Node) ? '?' : ''}: ${render(value as Node, `${indent}  `)};`);
     }
   }
   lines.push(`${indent}}`);

@@ -1,0 +1,329 @@
+/**
+ * What every sensor node does, whatever it measures: bring the modem up (LoRa P2P with self-built ABP frames, or
+ * LoRaWAN through the modem), send the startup status and the configuration report, send the app's readings and
+ * the heartbeat within the airtime budget, and apply configuration downlinks. Apps supply only `measure`.
+ */
+import {
+  decodeDeviceConfig,
+  encodeDeviceConfigReport,
+  encodeDeviceStatus,
+  fromHex,
+  type DeviceConfigReport,
+  type DeviceStatus,
+} from '../../payload-schema/generated/firmware/payload.js';
+import type { Logger, Timers } from '../drivers/at-line.ts';
+import type { Band, Modem, P2PSettings } from '../drivers/modem.ts';
+import { aes128 } from './aes128.ts';
+import { timeOnAir, uplinkAirtime } from './airtime.ts';
+import { createAirtimeBudget } from './airtime-budget.ts';
+import { createFrameCounter, type CounterStorage } from './frame-counter.ts';
+import { buildUplink, parseDownlink, type SessionKeys } from './lorawan-abp.ts';
+import { Settings, type SettingsTree } from './settings.ts';
+
+export const PORT_STATUS = 1;
+export const PORT_CONFIG_REPORT = 2;
+export const PORT_CONFIG = 3;
+
+/** The Storage file `ss.keys` written when the node is flashed; never part of the bundle. */
+export type NodeKeys =
+  | { network: 'p2p'; devAddr: string; nwkSKey: string; appSKey: string; p2p: P2PSettings }
+  | { network: 'lorawan'; band: Band; activation: 'otaa'; devEui: string; appEui: string; appKey: string };
+
+export type ErrorFlag =
+  | 'sensorFailed'
+  | 'sensorCrc'
+  | 'modemTimeout'
+  | 'modemReset'
+  | 'storageError'
+  | 'lowBattery'
+  | 'airtimeExhausted';
+
+export interface NodeEnvironment {
+  modem: Modem;
+  timers: Timers;
+  /** Milliseconds since boot. */
+  now(): number;
+  storage: CounterStorage;
+  log: Logger;
+  keys: NodeKeys;
+  /** A deviceStatus resetReason label. */
+  resetReason: string;
+  batteryVolts(): number | null;
+  reboot(): void;
+}
+
+export interface Uplink {
+  port: number;
+  bytes: Uint8Array;
+}
+
+export interface NodeApp {
+  deviceType: string;
+  firmware: { major: number; minor: number; patch: number };
+  /** The settings this app uses, named as in the deviceConfig message, with their defaults. */
+  defaults: SettingsTree;
+  /** Takes a reading; `done(uplink or null, seconds until the next reading)`. */
+  measure(node: NodeContext, done: (uplink: Uplink | null, nextS: number) => void): void;
+  onCommand?(command: string): void;
+}
+
+/** What an app can ask of the node while measuring. */
+export interface NodeContext {
+  settings: Settings;
+  battery(): number | null;
+  flag(error: ErrorFlag): void;
+  log: Logger;
+}
+
+/** After a P2P uplink the node listens this long for a downlink from the gateway. */
+export const P2P_RX_WINDOW_MS = 2000;
+const LOW_BATTERY_V = 2.2;
+/** Uplinks waiting for the radio; a full queue drops the oldest reading (status and reports are never dropped). */
+const MAX_QUEUE = 4;
+const RETRY_MS = 30000;
+/** The RAK3172 answers about 1 s after power-up; both start together. */
+const MODEM_BOOT_MS = 1500;
+
+/** Settings every node has; an app adds its own and may change these defaults. */
+export const NODE_DEFAULTS: SettingsTree = { sendInterval: 900, heartbeatInterval: 360, confirmedUplinks: false, adr: true, dataRate: 3 };
+
+function sfToDataRate(sf: number): number {
+  return sf >= 7 && sf <= 12 ? 12 - sf : 0;
+}
+
+export function startNode(env: NodeEnvironment, app: NodeApp): { settings: Settings; queue: Uplink[] } {
+  const log = env.log;
+  const keys = env.keys;
+  const settings = new Settings(Object.assign({}, NODE_DEFAULTS, app.defaults), env.storage);
+  const queue: Uplink[] = [];
+  let errors: Record<string, boolean> = {};
+  let busy = false;
+  let sent = 0;
+  let lastResets = 0;
+  let measureTimer: unknown;
+  let heartbeatTimer: unknown;
+
+  const p2p = keys.network === 'p2p' ? keys.p2p : undefined;
+  const budget = createAirtimeBudget({ frequenciesHz: p2p ? [p2p.freqHz] : [868100000, 868300000, 868500000] });
+  let session: (SessionKeys & { devAddr: Uint8Array }) | undefined;
+  let counter: ReturnType<typeof createFrameCounter> | undefined;
+  if (keys.network === 'p2p') {
+    session = { devAddr: fromHex(keys.devAddr), nwkSKey: aes128(fromHex(keys.nwkSKey)), appSKey: aes128(fromHex(keys.appSKey)) };
+    counter = createFrameCounter(env.storage, 'ss.fcnt', 100);
+  }
+  let fCntDown = parseInt(env.storage.read('ss.fcntdn') || '0', 10) || 0;
+
+  function flag(error: ErrorFlag): void {
+    errors[error] = true;
+  }
+
+  function battery(): number | null {
+    const v = env.batteryVolts();
+    if (v !== null && v < LOW_BATTERY_V) flag('lowBattery');
+    return v;
+  }
+
+  const context: NodeContext = { settings, battery, flag, log };
+
+  function enqueue(uplink: Uplink, front?: boolean): void {
+    if (queue.length >= MAX_QUEUE) {
+      for (let i = 0; i < queue.length; i++) {
+        if (queue[i]!.port > PORT_CONFIG) {
+          queue.splice(i, 1);
+          break;
+        }
+      }
+    }
+    // the head of the queue is on the air while busy: a report that jumps the queue goes right behind it
+    if (front) queue.splice(busy ? 1 : 0, 0, uplink);
+    else queue.push(uplink);
+    pump();
+  }
+
+  function status(event: 'startup' | 'heartbeat'): Uplink {
+    const s: DeviceStatus = {
+      event: event,
+      deviceType: app.deviceType as DeviceStatus['deviceType'],
+      firmware: app.firmware,
+      resetReason: env.resetReason as DeviceStatus['resetReason'],
+      battery: battery(),
+      uptime: Math.floor(env.now() / 1000),
+      uplinkCounter: sent,
+      errors: errors,
+    };
+    errors = {};
+    return { port: PORT_STATUS, bytes: encodeDeviceStatus(s) };
+  }
+
+  function configReport(): Uplink {
+    return { port: PORT_CONFIG_REPORT, bytes: encodeDeviceConfigReport(settings.current() as DeviceConfigReport) };
+  }
+
+  function handleDownlink(port: number | null, bytes: Uint8Array): void {
+    if (port !== PORT_CONFIG) return;
+    let update: Record<string, unknown>;
+    try {
+      update = decodeDeviceConfig(bytes) as unknown as Record<string, unknown>;
+    } catch (e) {
+      log('warn', 'config downlink refused: ' + (e as Error).message);
+      return;
+    }
+    const result = settings.apply(update);
+    if (result.ignored.length) log('info', 'settings not used here: ' + result.ignored.join(', '));
+    const commands = (update.commands || {}) as Record<string, boolean>;
+    if (commands.recalibrate && app.onCommand) app.onCommand('recalibrate');
+    if (commands.reboot) {
+      env.timers.setTimeout(env.reboot, 1000);
+      return;
+    }
+    if (result.changed || commands.reportConfig) enqueue(configReport(), true);
+    if (result.changed) {
+      restartHeartbeat();
+      scheduleMeasure(0);
+    }
+  }
+
+  function finishSend(airtimeMs: number): void {
+    budget.record(env.now(), airtimeMs, p2p ? p2p.freqHz : 868100000);
+    sent++;
+    queue.shift();
+    busy = false;
+    const resets = env.modem.stats().resets;
+    if (resets > lastResets) flag('modemReset');
+    lastResets = resets;
+    pump();
+  }
+
+  function retryLater(ms: number): void {
+    busy = false;
+    env.timers.setTimeout(pump, ms);
+  }
+
+  function sendP2P(uplink: Uplink): void {
+    const fCnt = counter!.next();
+    if (fCnt === null) {
+      flag('storageError');
+      retryLater(RETRY_MS);
+      return;
+    }
+    const phy = buildUplink({ devAddr: session!.devAddr, fCnt: fCnt, fPort: uplink.port, payload: uplink.bytes }, session!);
+    env.modem.sendP2P(phy, (err) => {
+      if (err) {
+        if (err === 'timeout') flag('modemTimeout');
+        log('warn', 'P2P send failed: ' + err);
+        retryLater(RETRY_MS);
+        return;
+      }
+      const airtime = timeOnAir({ sf: p2p!.sf, bwHz: p2p!.bwKhz * 1000, cr: p2p!.cr, payloadBytes: phy.length, preamble: p2p!.preamble });
+      env.modem.receiveP2P(P2P_RX_WINDOW_MS, (rxErr, packet) => {
+        if (!rxErr && packet) {
+          const down = parseDownlink(packet.bytes, { devAddr: session!.devAddr, nwkSKey: session!.nwkSKey, appSKey: session!.appSKey, fCntDownExpected: fCntDown });
+          if (typeof down === 'string') {
+            log('warn', 'downlink refused: ' + down);
+          } else {
+            fCntDown = down.fCnt + 1;
+            env.storage.write('ss.fcntdn', String(fCntDown));
+            handleDownlink(down.fPort, down.payload);
+          }
+        }
+        finishSend(airtime);
+      });
+    });
+  }
+
+  function sendLoRaWan(uplink: Uplink): void {
+    const dr = settings.get('dataRate') as number;
+    env.modem.send(uplink.port, uplink.bytes, { confirmed: settings.get('confirmedUplinks') as boolean }, (err, result) => {
+      if (err === 'restricted') {
+        budget.restrict(env.now(), result.waitMs || RETRY_MS);
+        retryLater(result.waitMs || RETRY_MS);
+        return;
+      }
+      if (err && err !== 'send_failed') {
+        if (err === 'timeout') flag('modemTimeout');
+        log('warn', 'send failed: ' + err);
+        retryLater(RETRY_MS);
+        return;
+      }
+      if (result.downlink) handleDownlink(result.downlink.port, result.downlink.bytes);
+      finishSend(uplinkAirtime(uplink.bytes.length + 13, dr));
+    });
+  }
+
+  function pump(): void {
+    if (busy || !queue.length) return;
+    const uplink = queue[0]!;
+    const dr = p2p ? sfToDataRate(p2p.sf) : (settings.get('dataRate') as number);
+    const wait = budget.canSend(env.now(), uplink.bytes.length, dr);
+    if (wait === Infinity) {
+      flag('airtimeExhausted');
+      queue.shift();
+      pump();
+      return;
+    }
+    if (wait > 0) {
+      if (wait > 60000) flag('airtimeExhausted');
+      env.timers.setTimeout(pump, wait);
+      return;
+    }
+    busy = true;
+    if (p2p) sendP2P(uplink);
+    else sendLoRaWan(uplink);
+  }
+
+  function scheduleMeasure(delayS: number): void {
+    if (measureTimer !== undefined) env.timers.clearTimeout(measureTimer);
+    measureTimer = env.timers.setTimeout(() => {
+      measureTimer = undefined;
+      app.measure(context, (uplink, nextS) => {
+        if (uplink) enqueue(uplink);
+        scheduleMeasure(nextS);
+      });
+    }, delayS * 1000);
+  }
+
+  function restartHeartbeat(): void {
+    if (heartbeatTimer !== undefined) env.timers.clearTimeout(heartbeatTimer);
+    heartbeatTimer = env.timers.setTimeout(() => {
+      heartbeatTimer = undefined;
+      enqueue(status('heartbeat'));
+      restartHeartbeat();
+    }, (settings.get('heartbeatInterval') as number) * 60000);
+  }
+
+  function begin(err: string | null): void {
+    if (err) {
+      log('error', 'modem start failed: ' + err + ', retrying');
+      flag('modemTimeout');
+      env.timers.setTimeout(bringUp, RETRY_MS);
+      return;
+    }
+    log('info', 'modem ready');
+    enqueue(status('startup'));
+    enqueue(configReport());
+    restartHeartbeat();
+    scheduleMeasure(1);
+  }
+
+  function bringUp(): void {
+    if (keys.network === 'p2p') {
+      env.modem.configureP2P(keys.p2p, begin);
+      return;
+    }
+    env.modem.configure(
+      {
+        band: keys.band,
+        activation: 'otaa',
+        devEui: keys.devEui,
+        appEui: keys.appEui,
+        appKey: keys.appKey,
+        adr: settings.get('adr') as boolean,
+        dataRate: settings.get('dataRate') as number,
+      },
+      (err) => (err ? begin(err) : env.modem.join({}, begin)),
+    );
+  }
+
+  env.timers.setTimeout(bringUp, MODEM_BOOT_MS);
+  return { settings, queue };
+}
