@@ -3,8 +3,7 @@
  * Reference values: the worked example of shared/reference/lorawan.md and The Things Network's airtime figures
  * (51 bytes at SF12: 2793.5 ms; 242 bytes at SF7: 399.6 ms; 239 bytes P2P at SF12 CR 4/8: 13.2 s).
  */
-import { babel } from '@rollup/plugin-babel';
-import { rollup } from 'rollup';
+import { bundleFirmwareModule } from '../support/firmware-module.ts';
 import { describe, expect, it } from 'vitest';
 import * as airtime from '../../firmware/core/airtime.ts';
 import { checkEspruinoCompat } from '../../tools/espruino-compat/check.ts';
@@ -12,18 +11,7 @@ import { loadEspruinoModule } from '../../tools/espruino-compat/sandbox.ts';
 
 type AirtimeModule = typeof airtime;
 
-let bundled: Promise<string> | undefined;
-function bundle(): Promise<string> {
-  bundled =
-    bundled ||
-    rollup({
-      input: 'firmware/core/airtime.ts',
-      plugins: [babel({ babelHelpers: 'bundled', extensions: ['.ts', '.js'], presets: ['@babel/preset-typescript'], babelrc: false, configFile: false })],
-    })
-      .then((b) => b.generate({ format: 'es' }))
-      .then((result) => result.output[0].code);
-  return bundled;
-}
+const bundle = (): Promise<string> => bundleFirmwareModule('firmware/core/airtime.ts');
 
 describe('the airtime bundle', () => {
   it('passes the Espruino compatibility check', async () => {

@@ -2,8 +2,7 @@
  * The RUI3 driver against a scripted fake RAK3172 that answers as shared/reference/rak-rui3-at.md says, on vitest's
  * virtual clock.
  */
-import { babel } from '@rollup/plugin-babel';
-import { rollup } from 'rollup';
+import { bundleFirmwareModule } from '../support/firmware-module.ts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SerialPort, Timers } from '../../firmware/drivers/at-line.ts';
 import type { LoRaWanSettings, Modem, ModemError, P2PPacket, SendResult } from '../../firmware/drivers/modem.ts';
@@ -202,20 +201,7 @@ function recorder<T>(): { cb: (err: ModemError | null, result?: T) => void; call
   return { cb: (err, result) => calls.push([err, result]), calls };
 }
 
-let bundled: Promise<string> | undefined;
-
-/** The driver and what it imports as one ES module, types stripped and nothing lowered. */
-function bundleDriver(): Promise<string> {
-  bundled =
-    bundled ||
-    rollup({
-      input: 'firmware/drivers/rui3.ts',
-      plugins: [babel({ babelHelpers: 'bundled', extensions: ['.ts', '.js'], presets: ['@babel/preset-typescript'], babelrc: false, configFile: false })],
-    })
-      .then((bundle) => bundle.generate({ format: 'es' }))
-      .then((result) => result.output[0].code);
-  return bundled;
-}
+const bundleDriver = (): Promise<string> => bundleFirmwareModule('firmware/drivers/rui3.ts');
 
 describe('the driver bundle', () => {
   it('passes the Espruino compatibility check', async () => {

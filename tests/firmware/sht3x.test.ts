@@ -3,9 +3,8 @@
  * the simulated SHT3x (tools/simulator/devices/sht3x.ts), both as TypeScript in Node and as a bundle in the Espruino
  * sandbox.
  */
-import { babel } from '@rollup/plugin-babel';
+import { bundleFirmwareModule } from '../support/firmware-module.ts';
 import fc from 'fast-check';
-import { rollup } from 'rollup';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sensirionCrc8 } from '../../firmware/core/crc8.ts';
 import * as driver from '../../firmware/drivers/sht3x.ts';
@@ -67,20 +66,7 @@ class VirtualI2C implements I2CBus {
   }
 }
 
-let bundled: Promise<string> | undefined;
-
-/** The driver and the CRC it imports as one ES module, types stripped and nothing lowered. */
-function bundleDriver(): Promise<string> {
-  bundled =
-    bundled ||
-    rollup({
-      input: 'firmware/drivers/sht3x.ts',
-      plugins: [babel({ babelHelpers: 'bundled', extensions: ['.ts', '.js'], presets: ['@babel/preset-typescript'], babelrc: false, configFile: false })],
-    })
-      .then((bundle) => bundle.generate({ format: 'es' }))
-      .then((result) => result.output[0].code);
-  return bundled;
-}
+const bundleDriver = (): Promise<string> => bundleFirmwareModule('firmware/drivers/sht3x.ts');
 
 describe('the driver bundle', () => {
   it('passes the Espruino compatibility check', async () => {

@@ -4,28 +4,18 @@
  * 15 min, a water gauge every 15 min plus batched readings while the river rises, status heartbeats and config
  * reports of every node, and a town-hall time-clock terminal with about 240 bookings and their acknowledgements.
  */
+import { mulberry32 } from '../simulator/scheduler.ts';
 
 export interface Reading {
   port: number;
   data: Record<string, unknown>;
 }
 
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const round = (x: number, step: number): number => Number((Math.round(x / step) * step).toFixed(2));
 
 export function dayOfReadings(seed = 20261127): Reading[] {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const noise = (amplitude: number): number => (random() * 2 - 1) * amplitude;
   const out: Reading[] = [];
   const battery = (v: number): number => round(v + noise(0.02), 0.01);
