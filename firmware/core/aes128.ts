@@ -73,25 +73,13 @@ function encryptBlock(w: Uint8Array, input: Uint8Array): Uint8Array {
   for (let round = 1; round <= 10; round++) {
     // SubBytes and ShiftRows together: the state is column-major, row r rotates left by r columns.
     for (let i = 0; i < 16; i++) t[i] = SBOX[s[(i + 4 * (i & 3)) & 15]!]!;
-    const k = round * 16;
-    for (let c = 0; c < 16; c += 4) {
-      const a0 = t[c]!;
-      const a1 = t[c + 1]!;
-      const a2 = t[c + 2]!;
-      const a3 = t[c + 3]!;
-      if (round < 10) {
-        // MixColumns: 2*a0 + 3*a1 + a2 + a3 = a0 ^ all ^ xtime(a0 ^ a1), and so on.
-        const all = a0 ^ a1 ^ a2 ^ a3;
-        s[c] = a0 ^ all ^ xtime(a0 ^ a1) ^ w[k + c]!;
-        s[c + 1] = a1 ^ all ^ xtime(a1 ^ a2) ^ w[k + c + 1]!;
-        s[c + 2] = a2 ^ all ^ xtime(a2 ^ a3) ^ w[k + c + 2]!;
-        s[c + 3] = a3 ^ all ^ xtime(a3 ^ a0) ^ w[k + c + 3]!;
-      } else {
-        s[c] = a0 ^ w[k + c]!;
-        s[c + 1] = a1 ^ w[k + c + 1]!;
-        s[c + 2] = a2 ^ w[k + c + 2]!;
-        s[c + 3] = a3 ^ w[k + c + 3]!;
-      }
+    for (let i = 0; i < 16; i++) {
+      // MixColumns (not in the last round): byte r of column c is 2*a_r + 3*a_r+1 + a_r+2 + a_r+3
+      // = a_r ^ (a_0 ^ a_1 ^ a_2 ^ a_3) ^ xtime(a_r ^ a_r+1).
+      const c = i & 12;
+      const a = t[i]!;
+      const mixed = a ^ t[c]! ^ t[c + 1]! ^ t[c + 2]! ^ t[c + 3]! ^ xtime(a ^ t[c + ((i + 1) & 3)]!);
+      s[i] = (round < 10 ? mixed : a) ^ w[round * 16 + i]!;
     }
   }
   return s;

@@ -50,6 +50,8 @@ export interface NodeEnvironment {
   resetReason: string;
   batteryVolts(): number | null;
   reboot(): void;
+  /** Called whenever the node has nothing left to send: the modem has no more to say (the UART may sleep). */
+  idle?(): void;
 }
 
 export interface Uplink {
@@ -75,12 +77,21 @@ export interface NodeContext {
   log: Logger;
 }
 
-/** After a P2P uplink the node listens this long for a downlink from the gateway. */
-export const P2P_RX_WINDOW_MS = 2000;
+/**
+ * After a P2P uplink the node listens this long for a downlink from the gateway, which answers 500 ms after the
+ * uplink (tools/simulator/world/p2p-gateway.ts); a window that found a preamble stays open to the frame's end.
+ */
+export const P2P_RX_WINDOW_MS = 1000;
 const LOW_BATTERY_V = 2.2;
 /** Uplinks waiting for the radio; a full queue drops the oldest reading (status and reports are never dropped). */
 const MAX_QUEUE = 4;
+/** The first retry after a failed start or send; each failure in a row doubles it, up to RETRY_MAX_MS. */
 const RETRY_MS = 30000;
+/**
+ * Four hours: a node without network sends about 8 rounds of join requests a day (~8 s of airtime at DR3), within
+ * the 0.01 % (8.6 s a day) that LoRaWAN 1.0.3 allows join requests after the first 11 hours.
+ */
+const RETRY_MAX_MS = 14400000;
 /** The RAK3172 answers about 1 s after power-up; both start together. */
 const MODEM_BOOT_MS = 1500;
 
@@ -102,6 +113,12 @@ export function startNode(env: NodeEnvironment, app: NodeApp): { settings: Setti
   let lastResets = 0;
   let measureTimer: unknown;
   let heartbeatTimer: unknown;
+  /** Failed starts and sends in a row. */
+  let failures = 0;
+  /** LoRaWAN: a data rate below the configured one that the modem was found to use (ADR), else -1. */
+  let slowDr = -1;
+  /** LoRaWAN: start, frame bytes and counted airtime of the last uplink. */
+  let last: { at: number; bytes: number; airtime: number } | undefined;
 
   const p2p = keys.network === 'p2p' ? keys.p2p : undefined;
   const budget = createAirtimeBudget({ frequenciesHz: p2p ? [p2p.freqHz] : [868100000, 868300000, 868500000] });
@@ -183,8 +200,14 @@ export function startNode(env: NodeEnvironment, app: NodeApp): { settings: Setti
     }
   }
 
+  function loRaWanDr(): number {
+    const dr = settings.get('dataRate') as number;
+    return slowDr >= 0 && slowDr < dr ? slowDr : dr;
+  }
+
   function finishSend(airtimeMs: number): void {
     budget.record(env.now(), airtimeMs, p2p ? p2p.freqHz : 868100000);
+    failures = 0;
     sent++;
     queue.shift();
     busy = false;
@@ -199,6 +222,29 @@ export function startNode(env: NodeEnvironment, app: NodeApp): { settings: Setti
     env.timers.setTimeout(pump, ms);
   }
 
+  /** Exponential backoff with equal jitter, so that nodes that lost the network together spread out. */
+  function backoffMs(): number {
+    const d = Math.min(RETRY_MS * Math.pow(2, failures++), RETRY_MAX_MS);
+    return d / 2 + (Math.random() * d) / 2;
+  }
+
+  /**
+   * The modem's sub-band (1 %) reopens at the start of its last frame + 100 x its airtime: a later reopening means
+   * our last uplink was longer than counted, i.e. ADR lowered the data rate. Count it, and use that rate from now on.
+   * A wait longer than even DR0 explains was caused by something else (a join request since).
+   */
+  function learnFromWait(waitMs: number): void {
+    if (!last) return;
+    const real = (env.now() + waitMs - last.at) * 0.01;
+    let dr = loRaWanDr();
+    while (dr > 0 && uplinkAirtime(last.bytes, dr) < real * 0.9) dr--;
+    if (dr >= loRaWanDr() || uplinkAirtime(last.bytes, dr) < real * 0.9) return;
+    slowDr = dr;
+    budget.record(last.at, uplinkAirtime(last.bytes, dr) - last.airtime, 868100000);
+    last = undefined;
+    log('warn', 'modem sends at DR' + dr);
+  }
+
   function sendP2P(uplink: Uplink): void {
     const fCnt = counter!.next();
     if (fCnt === null) {
@@ -211,7 +257,7 @@ export function startNode(env: NodeEnvironment, app: NodeApp): { settings: Setti
       if (err) {
         if (err === 'timeout') flag('modemTimeout');
         log('warn', 'P2P send failed: ' + err);
-        retryLater(RETRY_MS);
+        retryLater(backoffMs());
         return;
       }
       const airtime = timeOnAir({ sf: p2p!.sf, bwHz: p2p!.bwKhz * 1000, cr: p2p!.cr, payloadBytes: phy.length, preamble: p2p!.preamble });
@@ -232,28 +278,36 @@ export function startNode(env: NodeEnvironment, app: NodeApp): { settings: Setti
   }
 
   function sendLoRaWan(uplink: Uplink): void {
-    const dr = settings.get('dataRate') as number;
+    const at = env.now();
     env.modem.send(uplink.port, uplink.bytes, { confirmed: settings.get('confirmedUplinks') as boolean }, (err, result) => {
       if (err === 'restricted') {
-        budget.restrict(env.now(), result.waitMs || RETRY_MS);
-        retryLater(result.waitMs || RETRY_MS);
+        const wait = result.waitMs || RETRY_MS;
+        learnFromWait(wait);
+        budget.restrict(env.now(), wait);
+        retryLater(wait);
         return;
       }
       if (err && err !== 'send_failed') {
         if (err === 'timeout') flag('modemTimeout');
         log('warn', 'send failed: ' + err);
-        retryLater(RETRY_MS);
+        retryLater(backoffMs());
         return;
       }
       if (result.downlink) handleDownlink(result.downlink.port, result.downlink.bytes);
-      finishSend(uplinkAirtime(uplink.bytes.length + 13, dr));
+      const bytes = uplink.bytes.length + 13;
+      last = { at: at, bytes: bytes, airtime: uplinkAirtime(bytes, loRaWanDr()) };
+      finishSend(last.airtime);
     });
   }
 
   function pump(): void {
-    if (busy || !queue.length) return;
+    if (busy) return;
+    if (!queue.length) {
+      if (env.idle) env.idle();
+      return;
+    }
     const uplink = queue[0]!;
-    const dr = p2p ? sfToDataRate(p2p.sf) : (settings.get('dataRate') as number);
+    const dr = p2p ? sfToDataRate(p2p.sf) : loRaWanDr();
     const wait = budget.canSend(env.now(), uplink.bytes.length, dr);
     if (wait === Infinity) {
       flag('airtimeExhausted');
@@ -286,7 +340,8 @@ export function startNode(env: NodeEnvironment, app: NodeApp): { settings: Setti
     if (heartbeatTimer !== undefined) env.timers.clearTimeout(heartbeatTimer);
     heartbeatTimer = env.timers.setTimeout(() => {
       heartbeatTimer = undefined;
-      enqueue(status('heartbeat'));
+      // one status waiting is enough (the queue never drops one): its flags go out with the next
+      if (!queue.some((u, i) => u.port === PORT_STATUS && !(busy && i === 0))) enqueue(status('heartbeat'));
       restartHeartbeat();
     }, (settings.get('heartbeatInterval') as number) * 60000);
   }
@@ -295,9 +350,10 @@ export function startNode(env: NodeEnvironment, app: NodeApp): { settings: Setti
     if (err) {
       log('error', 'modem start failed: ' + err + ', retrying');
       flag('modemTimeout');
-      env.timers.setTimeout(bringUp, RETRY_MS);
+      env.timers.setTimeout(bringUp, backoffMs());
       return;
     }
+    failures = 0;
     log('info', 'modem ready');
     enqueue(status('startup'));
     enqueue(configReport());

@@ -20,28 +20,19 @@ function isTree(v: unknown): v is SettingsTree {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function copy(tree: SettingsTree): SettingsTree {
-  const out: SettingsTree = {};
-  for (const k in tree) {
-    const v = tree[k]!;
-    out[k] = isTree(v) ? copy(v) : v;
-  }
-  return out;
-}
-
-/** Keeps only keys the defaults know, with the defaults' types: a stale or foreign file cannot inject anything. */
+/**
+ * Keeps only keys the defaults know, with the defaults' types: a stale or foreign file cannot inject anything.
+ * (Keys come from the defaults, so nothing inherited, such as `__proto__`, is ever read from the file.)
+ */
 function sanitize(overrides: unknown, defaults: SettingsTree): SettingsTree {
   const out: SettingsTree = {};
   if (!isTree(overrides)) return out;
   for (const k in defaults) {
-    if (!Object.prototype.hasOwnProperty.call(overrides, k)) continue;
     const d = defaults[k]!;
     const v = overrides[k];
     if (isTree(d)) {
       const sub = sanitize(v, d);
-      let any = false;
-      for (const _k in sub) any = true;
-      if (any) out[k] = sub;
+      if (Object.keys(sub).length > 0) out[k] = sub;
     } else if (typeof v === typeof d) {
       out[k] = v as SettingValue;
     }
@@ -49,12 +40,13 @@ function sanitize(overrides: unknown, defaults: SettingsTree): SettingsTree {
   return out;
 }
 
-function merge(base: SettingsTree, over: SettingsTree): SettingsTree {
-  const out = copy(base);
-  for (const k in over) {
-    const v = over[k]!;
-    const b = out[k];
-    out[k] = isTree(v) && isTree(b) ? merge(b, v) : v;
+/** A new tree shaped as the defaults, with the (sanitized) overrides in place of their defaults. */
+function merge(defaults: SettingsTree, over: SettingsTree): SettingsTree {
+  const out: SettingsTree = {};
+  for (const k in defaults) {
+    const d = defaults[k]!;
+    const v = over[k];
+    out[k] = isTree(d) ? merge(d, isTree(v) ? v : {}) : v === undefined ? d : v;
   }
   return out;
 }

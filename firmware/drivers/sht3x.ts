@@ -4,6 +4,7 @@
  *
  *   const air = new SHT3x(I2C1, 0x44, setTimeout);
  *   air.read(function (err, r) { if (!err) print(r.temperature, r.humidity); });
+ *   readStatus(air, function (err, status) { ... });
  *
  * Every operation sends one 16-bit command, waits as long as the datasheet asks, optionally reads the reply, checks
  * its CRC-8 and calls back `cb(error, result)`. Errors are 'nack' (the sensor did not acknowledge: absent, still
@@ -135,76 +136,55 @@ export class SHT3x {
 
   /** Switches the built-in heater (a plausibility check: temperature rises a few degrees, humidity drops). */
   heater(on: boolean, cb: Sht3xDone): void {
-    this.transaction(on ? CMD_HEATER_ON : CMD_HEATER_OFF, COMMAND_WAIT_MS, 0, function (err) {
-      cb(err);
-    });
-  }
-
-  readStatus(cb: Sht3xCallback<Sht3xStatus>): void {
-    this.transaction(CMD_READ_STATUS, COMMAND_WAIT_MS, 3, function (err, bytes) {
-      if (err || !bytes) return cb(err, null);
-      const raw = checkedWord(bytes, 0);
-      if (raw < 0) return cb('crc', null);
-      cb(null, decodeStatus(raw));
-    });
-  }
-
-  /** Clears the alert and reset flags (bits 15, 11, 10, 4). */
-  clearStatus(cb: Sht3xDone): void {
-    this.transaction(CMD_CLEAR_STATUS, COMMAND_WAIT_MS, 0, function (err) {
-      cb(err);
-    });
-  }
-
-  /** Resets the sensor (heater off, status to its defaults) and calls back once it is idle again. */
-  softReset(cb: Sht3xDone): void {
-    this.transaction(CMD_SOFT_RESET, RESET_WAIT_MS, 0, function (err) {
-      cb(err);
-    });
+    this.transaction(on ? CMD_HEATER_ON : CMD_HEATER_OFF, COMMAND_WAIT_MS, 0, cb);
   }
 
   /**
    * Sends `command`, waits `waitMs`, reads `readLength` bytes (none for 0) and calls `done`, always from a timer
    * so callers see the same order whether the sensor answered or not.
    */
-  private transaction(
-    command: number,
-    waitMs: number,
-    readLength: number,
-    done: (err: Sht3xError | null, bytes: ArrayLike<number> | null) => void,
-  ): void {
-    if (this.pending) {
-      this.timer(function () {
-        done('busy', null);
-      }, 0);
-      return;
-    }
-    let sent = true;
+  transaction(command: number, waitMs: number, readLength: number, done: (err: Sht3xError | null, bytes: ArrayLike<number> | null) => void): void {
+    const fail = (err: Sht3xError): unknown => this.timer(() => done(err, null), 0);
+    if (this.pending) return void fail('busy');
     try {
-      this.i2c.writeTo(this.address, [(command >> 8) & 0xff, command & 0xff]);
+      this.i2c.writeTo(this.address, [command >> 8, command & 0xff]);
     } catch {
-      sent = false;
-    }
-    if (!sent) {
-      this.timer(function () {
-        done('nack', null);
-      }, 0);
-      return;
+      return void fail('nack');
     }
     this.pending = true;
     this.timer(() => {
       let bytes: ArrayLike<number> | null = null;
-      let err: Sht3xError | null = null;
-      if (readLength > 0) {
-        try {
-          bytes = this.i2c.readFrom(this.address, readLength);
-        } catch {
-          err = 'nack';
-        }
-        if (!err && (!bytes || bytes.length < readLength)) err = 'nack';
+      try {
+        if (readLength > 0) bytes = this.i2c.readFrom(this.address, readLength);
+      } catch {
+        // a NACK: bytes stays null
       }
       this.pending = false;
-      done(err, err ? null : bytes);
+      const ok = readLength === 0 || (!!bytes && bytes.length >= readLength);
+      done(ok ? null : 'nack', ok ? bytes : null);
     }, waitMs);
   }
+}
+
+/*
+ * Status and reset: functions rather than methods, so that a bundle whose app does not use them leaves them out.
+ */
+
+export function readStatus(sensor: SHT3x, cb: Sht3xCallback<Sht3xStatus>): void {
+  sensor.transaction(CMD_READ_STATUS, COMMAND_WAIT_MS, 3, function (err, bytes) {
+    if (err || !bytes) return cb(err, null);
+    const raw = checkedWord(bytes, 0);
+    if (raw < 0) return cb('crc', null);
+    cb(null, decodeStatus(raw));
+  });
+}
+
+/** Clears the alert and reset flags (bits 15, 11, 10, 4). */
+export function clearStatus(sensor: SHT3x, cb: Sht3xDone): void {
+  sensor.transaction(CMD_CLEAR_STATUS, COMMAND_WAIT_MS, 0, cb);
+}
+
+/** Resets the sensor (heater off, status to its defaults) and calls back once it is idle again. */
+export function softReset(sensor: SHT3x, cb: Sht3xDone): void {
+  sensor.transaction(CMD_SOFT_RESET, RESET_WAIT_MS, 0, cb);
 }

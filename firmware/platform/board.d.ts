@@ -14,3 +14,5 @@ export declare const modem: BoardProfile['modem'];
 export declare const i2c: BoardProfile['i2c'];
 export declare const battery: BoardProfile['battery'];
 export declare const leds: BoardProfile['leds'];
+/** Derived by the build: the MCU is an nRF52 (mcu starts with `nRF52`). */
+export declare const nrf52: boolean;

@@ -2,7 +2,7 @@
  * The board side of a node: Espruino globals turned into the small interfaces firmware/core and the drivers take,
  * using the board profile (the only place pins live).
  */
-import { battery as batteryPins, mcu, modem as modemPins } from 'stadtsensor:board';
+import { battery as batteryPins, modem as modemPins, nrf52 } from 'stadtsensor:board';
 import type { Timers } from '../drivers/at-line.ts';
 import type { NodeKeys } from '../core/node.ts';
 
@@ -42,7 +42,7 @@ export function readKeys(): NodeKeys | undefined {
  * cleared so the next boot reports its own cause. nRF52 RESETREAS: 0 after power-on or brownout.
  */
 export function readResetReason(): string {
-  if (mcu.indexOf('nRF52') === 0) {
+  if (nrf52) {
     const r = peek32(0x40000400, 1) as number;
     poke32(0x40000400, 0xf000f);
     if (r & 2) return 'watchdog';

@@ -79,4 +79,12 @@ describe('the stadtsensor:board module', () => {
       }
     }
   });
+
+  it('adds nrf52, derived from the MCU, so that the minifier keeps only the branch for the board', () => {
+    const declarations = readFileSync(join(REPO_ROOT, 'firmware', 'platform', 'board.d.ts'), 'utf8');
+    expect(declarations).toContain('export declare const nrf52: boolean;');
+    const byId = new Map(profiles.map((p) => [p.id, boardModuleSource(p)]));
+    expect(byId.get('mdbt42q-rak3172')).toContain('export const nrf52 = true;');
+    expect(byId.get('pico-rak3172')).toContain('export const nrf52 = false;');
+  });
 });

@@ -1,8 +1,8 @@
 import * as acorn from 'acorn';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode } from '../../payload-schema/src/codec.ts';
 import { checkEspruinoCompat } from '../../tools/espruino-compat/check.ts';
 import { buildFirmware, formatBuildProblems, listApps, listBoards, loadBoard, type FirmwareBuild } from '../../tools/firmware-build/index.ts';
@@ -10,6 +10,7 @@ import { runBundle, tempApps } from './support.ts';
 
 const outDir = mkdtempSync(join(tmpdir(), 'stadtsensor-firmware-dist-'));
 const builds: FirmwareBuild[] = [];
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   for (const app of listApps()) {
@@ -33,13 +34,22 @@ describe('buildFirmware: every app for every board', () => {
 
   it('writes a plain and a smaller minified bundle without compatibility problems', () => {
     for (const build of builds) {
-      expect(formatBuildProblems(build.problems), `${build.app}-${build.board}`).toBe('');
+      const compatibility = build.problems.filter((p) => p.rule !== 'size-budget');
+      expect(formatBuildProblems(compatibility), `${build.app}-${build.board}`).toBe('');
       expect(build.file).toBe(join(outDir, `${build.app}-${build.board}.js`));
       expect(readFileSync(build.file, 'utf8')).toBe(build.code);
       expect(readFileSync(build.minifiedFile ?? '', 'utf8')).toBe(build.minifiedCode);
       expect(build.bytes).toBe(Buffer.byteLength(build.code));
       expect(build.minifiedBytes).toBeLessThan(build.bytes);
     }
+  });
+
+  it('reports a size-budget problem exactly for the minified bundles over their app\'s limit', () => {
+    for (const build of builds) {
+      const over = build.minifiedBytes! > build.maxMinifiedBytes;
+      expect(build.problems.some((p) => p.rule === 'size-budget'), `${build.app}-${build.board}: ${build.minifiedBytes} of ${build.maxMinifiedBytes}`).toBe(over);
+    }
+    expect(builds.filter((b) => b.app === 'selftest').every((b) => b.problems.length === 0)).toBe(true);
   });
 
   it('leaves no module syntax, no Error subclass, nothing the compatibility check rejects and no non-ASCII character', () => {

@@ -43,6 +43,37 @@ describe('espruinoPostPass: hoisting', () => {
     expect(printed(out)).toEqual(printed(source));
   });
 
+  it('declares no var again that is only used after its declaration inside the block or loop that declares it', () => {
+    const source = [
+      'function sum(list) { var total = 0; for (var i = 0; i < list.length; i++) { var item = list[i]; total += item; } return total + i * 0; }',
+      'function firstBig(list) { for (var k in list) { if (list[k] > 2) { var found = list[k]; return found; } } return -1; }',
+      'console.log(sum([1, 2, 3]), firstBig([1, 5]), firstBig([]));',
+    ].join('\n');
+    const out = espruinoPostPass(source);
+    expect(out).toBe(source);
+    expect(rules(out)).toEqual([]);
+    expect(printed(out)).toEqual(['6 5 -1']);
+  });
+
+  it('still declares early a var used outside its block, or by code before it in a loop', () => {
+    const source = [
+      'function last(list) { for (var k in list) { var seen = list[k]; } return seen; }',
+      'function again(n) { var out = []; while (n-- > 0) { if (n < 1) out.push(prev); var prev = n; } return out.join(); }',
+      'console.log(last([]), last([4]), again(3));',
+    ].join('\n');
+    const out = espruinoPostPass(source);
+    expect(out).toMatch(/function last\(list\) \{\s*var seen;/);
+    expect(out).toMatch(/function again\(n\) \{\s*var prev;/);
+    expect(printed(out)).toEqual(printed(source));
+  });
+
+  it('joins moved statements without line breaks in compact mode', () => {
+    const source = 'var a=f();function f(){return g()}function g(){return 1}console.log(a);';
+    const out = espruinoPostPass(source, { compact: true });
+    expect(out).toBe('function f(){return g()}function g(){return 1}var a=f();console.log(a);');
+    expect(printed(out)).toEqual(['1']);
+  });
+
   it('leaves code that needs no change byte for byte', () => {
     const source = 'function a() { return 1; }\nvar b = a();\nconsole.log(b, `value ${b}`);\n';
     expect(espruinoPostPass(source)).toBe(source);

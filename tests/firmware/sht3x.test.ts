@@ -117,7 +117,7 @@ describe.each(IMPLEMENTATIONS)('SHT3x driver: %s', (_name, load) => {
 
   function statusOf(sht: driver.SHT3x): Sht3xStatus {
     const r = recorder<Sht3xStatus>();
-    sht.readStatus(r.cb);
+    impl.readStatus(sht, r.cb);
     scheduler.runFor(10);
     expect(r.calls).toHaveLength(1);
     expect(r.calls[0]![0]).toBeNull();
@@ -213,7 +213,7 @@ describe.each(IMPLEMENTATIONS)('SHT3x driver: %s', (_name, load) => {
       const sht = new impl.SHT3x(bus, 0x44, timer);
       expect(readOnce(sht)).toEqual(['crc', null]);
       const status = recorder<Sht3xStatus>();
-      sht.readStatus(status.cb);
+      impl.readStatus(sht, status.cb);
       scheduler.runFor(10);
       expect(status.calls).toEqual([['crc', null]]);
       sensor.clearFault();
@@ -226,8 +226,8 @@ describe.each(IMPLEMENTATIONS)('SHT3x driver: %s', (_name, load) => {
       expect(readOnce(sht)).toEqual(['nack', null]);
       const done = recorder<void>();
       sht.heater(true, done.cb);
-      sht.clearStatus(done.cb);
-      sht.softReset(done.cb);
+      impl.clearStatus(sht, done.cb);
+      impl.softReset(sht, done.cb);
       scheduler.runFor(10);
       expect(done.calls.map((c) => c[0])).toEqual(['nack', 'nack', 'nack']);
       expect(readOnce(new impl.SHT3x(bus, 0x45, timer))).toEqual(['nack', null]);
@@ -263,7 +263,7 @@ describe.each(IMPLEMENTATIONS)('SHT3x driver: %s', (_name, load) => {
       scheduler.runFor(5);
       sht.read(second.cb);
       sht.heater(true, heater.cb);
-      sht.readStatus(status.cb);
+      impl.readStatus(sht, status.cb);
       scheduler.runFor(100);
       expect(first.calls).toHaveLength(1);
       expect(first.calls[0]![0]).toBeNull();
@@ -310,17 +310,17 @@ describe.each(IMPLEMENTATIONS)('SHT3x driver: %s', (_name, load) => {
     it('soft-resets: heater off, reset flag set; clearStatus clears the flags', () => {
       const sht = new impl.SHT3x(bus, 0x44, timer);
       const done = recorder<void>();
-      sht.clearStatus(done.cb);
+      impl.clearStatus(sht, done.cb);
       scheduler.runFor(10);
       sht.heater(true, done.cb);
       scheduler.runFor(10);
       let status = statusOf(sht);
       expect([status.heater, status.resetDetected, status.alertPending]).toEqual([true, false, false]);
-      sht.softReset(done.cb);
+      impl.softReset(sht, done.cb);
       scheduler.runFor(10);
       status = statusOf(sht);
       expect([status.heater, status.resetDetected, status.alertPending, status.raw]).toEqual([false, true, true, 0x8010]);
-      sht.clearStatus(done.cb);
+      impl.clearStatus(sht, done.cb);
       scheduler.runFor(10);
       expect(statusOf(sht).raw).toBe(0);
       expect(done.calls.map((c) => c[0])).toEqual([null, null, null, null]);

@@ -5,17 +5,24 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { iceRisk } from '../../firmware/apps/road-climate/climate-logic.ts';
-import { buildFirmware } from '../../tools/firmware-build/index.ts';
 import { loadWeatherScenario } from '../../tools/simulator/weather.ts';
 import { createClimateWorld, DEMO_P2P_KEYS, type ClimateWorld } from '../../tools/simulator/world/index.ts';
+import { climateBuild, climateBundle } from './climate-bundle.ts';
+import { appConfig } from '../../tools/firmware-build/app-config.ts';
 
 const HOUR = 3_600_000;
 let bundle = '';
 
 beforeAll(async () => {
-  const build = await buildFirmware({ app: 'road-climate', board: 'mdbt42q-rak3172', minify: true, outDir: '/tmp/stadtsensor-test-dist' });
-  expect(build.problems).toEqual([]);
-  bundle = build.minifiedCode!; // what a maker flashes: the plain bundle does not fit an MDBT42Q's Storage
+  bundle = await climateBundle(); // what a maker flashes: the plain bundle does not fit an MDBT42Q's Storage
+}, 60_000);
+
+it('builds a bundle that passes the compatibility check and fits its size budget, for every board', async () => {
+  for (const board of ['mdbt42q-rak3172', 'pico-rak3172']) {
+    const build = await climateBuild(board);
+    expect(build.problems).toEqual([]);
+    expect(build.minifiedBytes).toBeLessThanOrEqual(appConfig('road-climate').maxMinifiedBytes);
+  }
 }, 60_000);
 
 function world(seed = 7): ClimateWorld {
@@ -113,6 +120,21 @@ describe('road-climate node faults', () => {
     const crc = climate.filter((u) => u.timeMs > 2 * HOUR + 60_000);
     expect(crc.length).toBeGreaterThan(0);
     for (const u of crc) expect(u.data).toMatchObject({ surface: { temperature: null }, status: { surfaceSensorFailed: true } });
+  }, 60_000);
+
+  it('runs on the Pico board as well (whose watchdog allows at most 26 s)', async () => {
+    const pico = createClimateWorld({
+      bundle: await climateBundle('pico-rak3172'),
+      boardId: 'pico-rak3172',
+      scenario: loadWeatherScenario('frost-night'),
+      seed: 14,
+      keys: DEMO_P2P_KEYS,
+    });
+    pico.run(2 * HOUR);
+    expect(pico.board.watchdog).toMatchObject({ timeoutMs: 20_000, auto: false });
+    expect(pico.consoleErrors()).toEqual([]);
+    expect(pico.firmwareStarts).toBe(1);
+    expect(pico.uplinks.filter((u) => u.fPort === 20 && !u.rejected).length).toBeGreaterThanOrEqual(8);
   }, 60_000);
 
   it('applies a configuration downlink and reports the new settings', () => {

@@ -86,7 +86,7 @@ describe('stadtsensor CLI', () => {
     expect(unknown.stderr).toContain('unknown app "nope"');
   });
 
-  it('runs the tour that npm start shows', async () => {
+  it('runs the tour of the message catalog', async () => {
     const result = await run(['tour']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('FPort 20 roadClimate (uplink), 6 bytes: 6A2D0C5A5CC0');

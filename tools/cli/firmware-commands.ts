@@ -21,7 +21,10 @@ export function registerFirmwareCommands(program: Command): void {
       const build = await buildFirmware({ app, board: opts.board, minify: opts.minify });
       if (build.problems.length) {
         console.log(formatBuildProblems(build.problems));
-        throw new UsageError(`${build.problems.length} Espruino compatibility problem(s): nothing written`, 3);
+        const compatibility = build.problems.filter((p) => p.rule !== 'size-budget').length;
+        if (compatibility > 0) throw new UsageError(`${compatibility} Espruino compatibility problem(s): nothing written`, 3);
+        console.log(sizeTable([build]));
+        throw new UsageError(`over the app's size budget; written anyway: ${build.file}`, 3);
       }
       console.log(sizeTable([build]));
       console.log(`wrote ${build.file}${build.minifiedFile ? ` and ${build.minifiedFile}` : ''}`);

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerBridgeCommands } from './bridge-commands.ts';
 import { registerCompatCommand } from './compat-command.ts';
 import { registerFirmwareCommands, registerSimulateCommand } from './firmware-commands.ts';
 import { UsageError } from './input.ts';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerFirmwareCommands(program);
   registerSimulateCommand(program);
   registerTour(program);
+  registerBridgeCommands(program);
   for (const command of [program, ...program.commands]) {
     command.exitOverride();
     // usage errors as one line, like every other error of the command

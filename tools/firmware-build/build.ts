@@ -1,18 +1,22 @@
 /**
  * The firmware build: firmware/apps/<app>/main.ts + hardware/boards/<board>.json -> dist/firmware/<app>-<board>.js
  * (and .min.js). Bundle (rollup, types stripped) -> lower (Babel preset-env) -> wrap in a function so nothing leaks
- * into Espruino's global scope -> optional minify (terser) -> Espruino post-pass -> compatibility check.
- * Any compatibility problem fails the build: nothing is written and stale outputs are removed.
+ * into Espruino's global scope -> optional minify (terser) -> Espruino post-pass -> compatibility check, and the
+ * app's size budget for the minified bundle (app-config.ts).
+ * Any problem fails the build. A compatibility problem also means nothing is written (and stale outputs are
+ * removed); a bundle over its size budget runs, so it is written, and the problem is reported all the same.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkEspruinoCompat, formatProblems, type CompatProblem } from '../espruino-compat/check.ts';
+import { checkEspruinoCompat, type CompatProblem, type RuleId } from '../espruino-compat/check.ts';
+import { appConfig } from './app-config.ts';
 import { BOARDS_DIR, loadBoard } from './boards.ts';
 import { bundleApp } from './bundle.ts';
 import { lowerForEspruino } from './lower.ts';
 import { minifyForEspruino } from './minify.ts';
 import { REPO_ROOT } from './paths.ts';
 import { espruinoPostPass } from './post-pass.ts';
+import type { LogLevel } from '../../firmware/drivers/at-line.ts';
 
 export const APPS_DIR = join(REPO_ROOT, 'firmware', 'apps');
 export const OUT_DIR = join(REPO_ROOT, 'dist', 'firmware');
@@ -22,14 +26,17 @@ export interface BuildOptions {
   board: string;
   /** Also write a terser-minified `.min.js`. */
   minify?: boolean;
+  /** The lowest log level the minified bundle keeps; default the app's (app-config.ts). */
+  minifiedLogLevel?: LogLevel;
   /** Defaults firmware/apps, hardware/boards and dist/firmware (tests point them elsewhere). */
   appsDir?: string;
   boardsDir?: string;
   outDir?: string;
 }
 
-/** A compatibility problem and the bundle (file path) its line and column refer to. */
-export interface BundleProblem extends CompatProblem {
+/** A compatibility problem, or a minified bundle over its size budget, and the bundle (file path) it concerns. */
+export interface BundleProblem extends Omit<CompatProblem, 'rule'> {
+  rule: RuleId | 'size-budget';
   file: string;
 }
 
@@ -43,6 +50,8 @@ export interface FirmwareBuild {
   minifiedFile?: string;
   minifiedCode?: string;
   minifiedBytes?: number;
+  /** The app's size budget for the minified bundle. */
+  maxMinifiedBytes: number;
   /** Non-empty: the build failed. */
   problems: BundleProblem[];
   /** Rollup warnings (circular imports, ...); they do not fail the build. */
@@ -70,6 +79,7 @@ export async function buildFirmware(options: BuildOptions): Promise<FirmwareBuil
   const entry = join(appsDir, app, 'main.ts');
   if (!existsSync(entry)) throw new Error(`unknown app "${app}": ${entry} does not exist (apps: ${listApps(appsDir).join(', ')})`);
   const profile = loadBoard(board, boardsDir);
+  const config = appConfig(app);
   const file = join(outDir, `${app}-${board}.js`);
   const minifiedFile = join(outDir, `${app}-${board}.min.js`);
 
@@ -78,18 +88,30 @@ export async function buildFirmware(options: BuildOptions): Promise<FirmwareBuil
   const wrapped = `(function () {\n${lowered}\n})();\n`;
   const code = `// ${app} for ${board} (Espruino ${profile.espruinoBoard}), built by stadtsensor\n${espruinoPostPass(wrapped)}`;
   const problems = check(code, file);
-  const result: FirmwareBuild = { app, board, file, code, bytes: Buffer.byteLength(code), problems, warnings: bundle.warnings, ms: 0 };
+  const maxMinifiedBytes = config.maxMinifiedBytes;
+  const result: FirmwareBuild = { app, board, file, code, bytes: Buffer.byteLength(code), maxMinifiedBytes, problems, warnings: bundle.warnings, ms: 0 };
 
   if (minify && problems.length === 0) {
-    const minifiedCode = espruinoPostPass(await minifyForEspruino(wrapped));
-    Object.assign(result, { minifiedFile, minifiedCode, minifiedBytes: Buffer.byteLength(minifiedCode) });
+    const minified = await minifyForEspruino(wrapped, options.minifiedLogLevel ?? config.minifiedLogLevel);
+    const minifiedCode = espruinoPostPass(minified, { compact: true });
+    const minifiedBytes = Buffer.byteLength(minifiedCode);
+    Object.assign(result, { minifiedFile, minifiedCode, minifiedBytes });
     problems.push(...check(minifiedCode, minifiedFile));
+    if (minifiedBytes > maxMinifiedBytes) {
+      problems.push({
+        file: minifiedFile,
+        line: 1,
+        column: 1,
+        rule: 'size-budget',
+        message: `${minifiedBytes} bytes minified, over the app's limit of ${maxMinifiedBytes} (tools/firmware-build/app-config.ts)`,
+      });
+    }
   }
 
   // Outputs always match the latest build: no stale bundle survives a failed build or a build without --minify.
   rmSync(file, { force: true });
   rmSync(minifiedFile, { force: true });
-  if (problems.length === 0) {
+  if (problems.every((p) => p.rule === 'size-budget')) {
     mkdirSync(outDir, { recursive: true });
     writeFileSync(file, code);
     if (result.minifiedCode !== undefined) writeFileSync(minifiedFile, result.minifiedCode);
@@ -100,5 +122,5 @@ export async function buildFirmware(options: BuildOptions): Promise<FirmwareBuil
 
 /** One line per problem: `file:line:column rule message`. */
 export function formatBuildProblems(problems: readonly BundleProblem[]): string {
-  return problems.map((p) => formatProblems([p], p.file)).join('\n');
+  return problems.map((p) => `${p.file}:${p.line}:${p.column} ${p.rule} ${p.message}`).join('\n');
 }

@@ -5,17 +5,24 @@
 import { babel } from '@rollup/plugin-babel';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { rollup, type Plugin, type RollupLog } from 'rollup';
 import type { BoardProfile } from '../../hardware/boards/board-profile.ts';
+import { GENERATED_PATHS } from '../../payload-schema/src/generate/index.ts';
+import { REPO_ROOT } from './paths.ts';
 
 /** The module firmware imports its board profile from (typed by firmware/platform/board.d.ts). */
 export const BOARD_MODULE = 'stadtsensor:board';
 
 const require = createRequire(import.meta.url);
 
-/** One `export const` per profile field, so that rollup drops the sections an app does not use. */
+/**
+ * One `export const` per profile field, so that rollup drops the sections an app does not use, and facts derived
+ * from them as constants the minifier can fold (`if (nrf52)` keeps one branch).
+ */
 export function boardModuleSource(profile: BoardProfile): string {
-  return Object.entries(profile)
+  const derived = { nrf52: profile.mcu.startsWith('nRF52') };
+  return Object.entries({ ...profile, ...derived })
     .map(([key, value]) => `export const ${key} = ${JSON.stringify(value)};`)
     .join('\n');
 }
@@ -26,6 +33,25 @@ function boardModule(profile: BoardProfile): Plugin {
     name: 'stadtsensor-board',
     resolveId: (id) => (id === BOARD_MODULE ? resolved : null),
     load: (id) => (id === resolved ? boardModuleSource(profile) : null),
+  };
+}
+
+/** The payload codec firmware imports, and the generated variant with error codes instead of texts that bundles get. */
+export const PAYLOAD_MODULE = join(REPO_ROOT, GENERATED_PATHS.firmwareModule);
+export const COMPACT_PAYLOAD_MODULE = join(REPO_ROOT, GENERATED_PATHS.firmwareCompactModule);
+
+/**
+ * Imports of payload.js resolve to payload-compact.js: the same functions, types and behaviour, but errors carry
+ * their code rather than a sentence (the firmware only logs them), which keeps about 2 KB of text out of flash.
+ */
+function compactPayloadCodec(): Plugin {
+  return {
+    name: 'stadtsensor-compact-payload',
+    async resolveId(source, importer, options) {
+      if (!source.endsWith('payload.js')) return null;
+      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      return resolved && resolved.id === PAYLOAD_MODULE ? COMPACT_PAYLOAD_MODULE : null;
+    },
   };
 }
 
@@ -49,6 +75,7 @@ export async function bundleApp(entry: string, profile: BoardProfile): Promise<B
     onLog,
     plugins: [
       boardModule(profile),
+      compactPayloadCodec(),
       nodeResolve({ extensions: ['.ts', '.js'] }),
       babel({
         babelHelpers: 'bundled',

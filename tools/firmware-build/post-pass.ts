@@ -2,8 +2,8 @@
  * Step 4 (after lowering and minifying): rewrites what runs differently in Espruino even though it is valid there
  * (shared/reference/espruino.md, "Silent differences"):
  * - Espruino does not hoist. Function declarations move to the top of their statement list; `var` names that may be
- *   read before their declaration has run (used earlier, used inside a function declaration, or declared inside a
- *   nested block) are declared once more at the top of their function (`var a, b;`).
+ *   read before their declaration has run (used earlier, used inside a function declaration, or used outside the
+ *   block or loop that declares them) are declared once more at the top of their function (`var a, b;`).
  * - A named class expression's own name is not bound inside the class. An unused name is dropped; references to it
  *   are renamed to the variable the class is assigned to when that is safe, otherwise the class becomes a class
  *   declaration inside a function that returns it (terser inlines single-use classes as named expressions).
@@ -38,23 +38,33 @@ function varList(scope: Scope): StatementList | null {
   return body?.type === 'BlockStatement' ? body : null;
 }
 
-/** Where each `var` declarator's name was declared, and whether that declaration always runs with its function. */
-function varDeclarations(ast: acorn.Program): Map<acorn.Node, { start: number; direct: boolean }> {
-  const found = new Map<acorn.Node, { start: number; direct: boolean }>();
+/**
+ * A `var` declaration: where it starts, and the end of what holds it (its block, statement list or loop): code
+ * between the two runs only after the declaration has.
+ */
+interface VarDeclaration {
+  start: number;
+  end: number;
+}
+
+/** Every `var` declaration of each name, keyed by the function (or program) whose scope gets the name. */
+function varDeclarations(ast: acorn.Program): Map<acorn.Node, Map<string, VarDeclaration[]>> {
+  const found = new Map<acorn.Node, Map<string, VarDeclaration[]>>();
   walk.ancestor(ast, {
     VariableDeclaration(node, _state, ancestors) {
       if (node.kind !== 'var') return;
-      // The statement holding the declaration: itself, or the for/for-in/for-of loop whose head it is.
-      let index = ancestors.length - 2;
-      const parent = ancestors[index];
-      if (parent && /^For/.test(parent.type)) index--;
-      const owner = ancestors[index];
-      const grandOwner = ancestors[index - 1];
-      const direct =
-        owner?.type === 'Program' ||
-        (owner?.type === 'BlockStatement' && grandOwner !== undefined && /Function/.test(grandOwner.type) && (grandOwner as acorn.Function).body === owner);
+      const parent = ancestors[ancestors.length - 2] as acorn.Node;
+      // A `for (var ...;;)` head runs whenever the loop statement does: its names are safe after the loop too.
+      const forHead = parent.type === 'ForStatement' && (parent as acorn.ForStatement).init === node;
+      const holder = forHead ? (ancestors[ancestors.length - 3] as acorn.Node) : parent;
+      const owner = [...ancestors].reverse().find((a) => a === ast || /Function/.test(a.type)) as acorn.Node;
+      let names = found.get(owner);
+      if (!names) found.set(owner, (names = new Map()));
       for (const declarator of node.declarations) {
-        if (declarator.id.type === 'Identifier') found.set(declarator.id, { start: node.start, direct });
+        if (declarator.id.type !== 'Identifier') continue;
+        const list = names.get(declarator.id.name) ?? [];
+        list.push({ start: node.start, end: holder.end });
+        names.set(declarator.id.name, list);
       }
     },
   });
@@ -101,7 +111,9 @@ function resolve(name: string, scope: Scope): Binding | null {
   return null;
 }
 
-export function espruinoPostPass(code: string): string {
+/** `compact`: no line breaks between moved statements (for minified code, whose statements all end in `;` or `}`). */
+export function espruinoPostPass(code: string, options: { compact?: boolean } = {}): string {
+  const newline = options.compact ? '' : '\n';
   const ast = acorn.parse(code, { ecmaVersion: 'latest', sourceType: 'script', allowHashBang: true });
   const analysis = analyzeScopes(ast);
   const refsOf = new Map<Binding, Reference[]>();
@@ -112,17 +124,19 @@ export function espruinoPostPass(code: string): string {
     else refsOf.set(ref.binding, [ref]);
   }
 
-  // var names to declare at the top of each function body (or the program)
+  // var names to declare at the top of each function body (or the program): those with a reference that may run
+  // before any of their declarations has
   const declarations = varDeclarations(ast);
   const hoistedVars = new Map<StatementList, string[]>();
   for (const scope of analysis.scopes) {
     const list = scope.functionScope ? varList(scope) : null;
     if (!list) continue;
     for (const binding of scope.bindings.values()) {
-      const declared = binding.kind === 'var' ? declarations.get(binding.id) : undefined;
+      const declared = binding.kind === 'var' ? declarations.get(scope.node)?.get(binding.name) : undefined;
       if (!declared) continue;
-      const early = (refsOf.get(binding) ?? []).some((ref) => ref.id.start < declared.start || insideFunctionDeclaration(ref.scope, scope));
-      if (!declared.direct || early) hoistedVars.set(list, [...(hoistedVars.get(list) ?? []), binding.name]);
+      const unsafe = (ref: Reference): boolean =>
+        insideFunctionDeclaration(ref.scope, scope) || !declared.some((d) => d.start <= ref.id.start && ref.id.start < d.end);
+      if ((refsOf.get(binding) ?? []).some(unsafe)) hoistedVars.set(list, [...(hoistedVars.get(list) ?? []), binding.name]);
     }
   }
 
@@ -143,7 +157,7 @@ export function espruinoPostPass(code: string): string {
     const first = rest[0];
     if (!first || (!reorder && !names)) continue;
     if (!reorder) {
-      edits.push({ start: first.start, end: first.start, render: () => `${varLine}\n` });
+      edits.push({ start: first.start, end: first.start, render: () => varLine + newline });
       continue;
     }
     const last = rest[rest.length - 1] as acorn.Node;
@@ -151,7 +165,7 @@ export function espruinoPostPass(code: string): string {
     edits.push({
       start: first.start,
       end: last.end,
-      render: () => [...(varLine ? [varLine] : []), ...ordered.map((s) => render(s.start, s.end))].join('\n'),
+      render: () => [...(varLine ? [varLine] : []), ...ordered.map((s) => render(s.start, s.end))].join(newline),
     });
   }
 

@@ -1,21 +1,30 @@
 /**
  * Road-climate node: air temperature and humidity (SHT3x at 0x44), road surface temperature (a second SHT3x at
  * 0x45, potted in the surface), ice risk, battery. Samples every 5 minutes; sends every 15 minutes, every 10 near
- * freezing, and at once when the ice risk changes.
+ * freezing, and at once when the ice risk changes. After an hour of fog (>= 95 %RH) the air sensor's heater dries
+ * it for a few seconds; the next reading is taken once it has cooled and says so (status.heaterOn).
  */
 import { encodeRoadClimate } from '../../../payload-schema/generated/firmware/payload.js';
-import { i2c as i2cPins } from 'stadtsensor:board';
+import { i2c as i2cPins, nrf52 } from 'stadtsensor:board';
 import { connect } from '../../drivers/rui3.ts';
 import { SHT3x, SHT3X_ADDRESS, SHT3X_ADDRESS_ALT, type Sht3xError, type Sht3xReading } from '../../drivers/sht3x.ts';
 import { startNode, type NodeApp, type NodeContext, type Uplink } from '../../core/node.ts';
 import { createConsoleLogger } from '../../platform/log.ts';
-import { modemSerial, readBatteryVolts, readKeys, readResetReason, resetModem, storage, timers } from '../../platform/espruino.ts';
+import { readBatteryVolts, readKeys, readResetReason, resetModem, storage, timers } from '../../platform/espruino.ts';
 import { iceRisk, nextIntervalS, type IceRisk } from './climate-logic.ts';
+import { modemUart } from './modem-uart.ts';
 
 const PORT_ROAD_CLIMATE = 20;
 const SAMPLE_S = 300;
 const FAST_S = 600;
-const WATCHDOG_S = 60;
+/** The STM32 watchdog (Pico) allows at most 26 s. */
+const WATCHDOG_S = 20;
+const WET_RH = 95;
+/** An hour of samples. */
+const WET_SAMPLES = 12;
+const HEAT_MS = 10000;
+/** The heated element (a few seconds' time constant) back at the air's temperature. */
+const COOL_MS = 30000;
 
 const logger = createConsoleLogger('info');
 const log = logger.log;
@@ -27,6 +36,9 @@ const surfaceSensor = new SHT3x(bus, SHT3X_ADDRESS_ALT, setTimeout);
 
 let lastRisk: IceRisk | undefined;
 let sinceSendS = 0;
+/** Samples in a row at or above WET_RH; whether the heater ran since the last climate uplink. */
+let wet = 0;
+let heated = false;
 
 function sensorFlag(node: NodeContext, err: Sht3xError | null): void {
   if (err) node.flag(err === 'crc' ? 'sensorCrc' : 'sensorFailed');
@@ -37,7 +49,7 @@ function climateUplink(node: NodeContext, air: Sht3xReading | null, surface: Sht
     air: { temperature: air ? air.temperature : null, relativeHumidity: air ? air.humidity : null },
     surface: { temperature: surface ? surface.temperature : null },
     iceRisk: risk,
-    status: { airSensorFailed: !air, surfaceSensorFailed: !surface, heaterOn: false },
+    status: { airSensorFailed: !air, surfaceSensorFailed: !surface, heaterOn: heated },
     battery: node.battery(),
   };
   try {
@@ -53,13 +65,25 @@ function climateUplink(node: NodeContext, air: Sht3xReading | null, surface: Sht
   }
 }
 
+/** After WET_SAMPLES foggy samples: heater on for HEAT_MS, then COOL_MS to cool down, then `done`. */
+function dryIfWet(done: () => void): void {
+  if (wet < WET_SAMPLES) return done();
+  wet = 0;
+  airSensor.heater(true, (err) => {
+    if (err) return done();
+    heated = true;
+    setTimeout(() => airSensor.heater(false, () => setTimeout(done, COOL_MS)), HEAT_MS);
+  });
+}
+
 const app: NodeApp = {
   deviceType: 'roadClimate',
-  firmware: { major: 0, minor: 2, patch: 0 },
+  firmware: { major: 0, minor: 3, patch: 0 },
   defaults: { road: { iceMargin: 2 } },
   measure(node, done) {
-    airSensor.read((airErr, air) => {
+    dryIfWet(() => airSensor.read((airErr, air) => {
       sensorFlag(node, airErr);
+      wet = air && air.humidity >= WET_RH ? wet + 1 : 0;
       surfaceSensor.read((surfaceErr, surface) => {
         sensorFlag(node, surfaceErr);
         const airT = air ? air.temperature : null;
@@ -70,21 +94,33 @@ const app: NodeApp = {
         const due = sinceSendS >= intervalS || risk !== lastRisk;
         if (risk !== lastRisk && lastRisk !== undefined) log('info', 'ice risk ' + lastRisk + ' -> ' + risk);
         lastRisk = risk;
-        if (due) sinceSendS = 0;
-        done(due ? climateUplink(node, air, surface, risk) : null, SAMPLE_S);
+        const uplink = due ? climateUplink(node, air, surface, risk) : null;
+        if (due) {
+          sinceSendS = 0;
+          heated = false;
+        }
+        done(uplink, SAMPLE_S);
       });
-    });
+    }));
   },
 };
 
 E.enableWatchdog(WATCHDOG_S, false);
-setInterval(() => E.kickWatchdog(), (WATCHDOG_S * 1000) / 3);
+setInterval(() => E.kickWatchdog(), (WATCHDOG_S * 1000) / 2);
+// Bluetooth advertising costs 17 µA, and it offers the REPL, which reads the keys: off (power up with the button
+// held to skip this code and reach the node over Bluetooth again).
+if (nrf52) NRF.sleep();
 
 const keys = readKeys();
 if (!keys) {
   log('error', 'no keys: provision the node with stadtsensor flash (Storage file ss.keys)');
 } else {
-  const modem = connect(modemSerial(), timers, { log: log, hardReset: resetModem });
+  const uart = modemUart();
+  const hardReset = (): void => {
+    uart.open();
+    resetModem();
+  };
+  const modem = connect(uart, timers, { log: log, hardReset: hardReset });
   startNode(
     {
       modem: modem,
@@ -96,6 +132,7 @@ if (!keys) {
       resetReason: readResetReason(),
       batteryVolts: readBatteryVolts,
       reboot: () => E.reboot(),
+      idle: uart.idle,
     },
     app,
   );

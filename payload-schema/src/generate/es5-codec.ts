@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'acorn';
 import type { Field, MessageDef, OptionalGroup, ValueField } from '../dsl.ts';
 import { messageSize, scaledConstants } from '../layout.ts';
-import { es5Runtime, type ByteTarget } from './es5-runtime.ts';
+import { es5Runtime, type ByteTarget, type ErrorStyle } from './es5-runtime.ts';
 
 const lit = (value: unknown): string => JSON.stringify(value);
 
@@ -37,8 +37,11 @@ export function derivedFunctionSources(): Map<string, string> {
 
 // ---------------------------------------------------------------------------------------------- tables
 
-/** The descriptor of a value field: [KIND, name, constants...] as es5-runtime.ts documents each kind. */
-function descriptor(field: ValueField, indent: string): string {
+/**
+ * The descriptor of a value field: [KIND, name, constants...] as es5-runtime.ts documents each kind. A scaled field's
+ * min and max only go into error texts, so the 'codes' error style leaves them out.
+ */
+function descriptor(field: ValueField, indent: string, style: ErrorStyle): string {
   const name = lit(field.name);
   switch (field.kind) {
     case 'uint':
@@ -47,7 +50,8 @@ function descriptor(field: ValueField, indent: string): string {
       return `[INT, ${name}, ${field.bits}, ${field.min}, ${field.max}]`;
     case 'scaled': {
       const k = scaledConstants(field);
-      return `[SCALED, ${name}, ${field.bits}, ${k.minInt}, ${k.stepInt}, ${k.scale}, ${k.maxRaw}, ${lit(field.min)}, ${lit(field.max)}]`;
+      const range = style === 'text' ? `, ${lit(field.min)}, ${lit(field.max)}` : '';
+      return `[SCALED, ${name}, ${field.bits}, ${k.minInt}, ${k.stepInt}, ${k.scale}, ${k.maxRaw}${range}]`;
     }
     case 'bool':
       return `[BOOL, ${name}]`;
@@ -58,7 +62,7 @@ function descriptor(field: ValueField, indent: string): string {
     case 'bytes':
       return `[BYTES, ${name}, ${field.length}]`;
     case 'list':
-      return `[LIST, ${name}, ${field.countBits}, ${field.minCount}, ${field.maxCount}, ${fieldList(field.item, indent)}]`;
+      return `[LIST, ${name}, ${field.countBits}, ${field.minCount}, ${field.maxCount}, ${fieldList(field.item, indent, style)}]`;
   }
 }
 
@@ -67,11 +71,11 @@ function block(items: readonly string[], indent: string): string {
   return `[\n${items.map((item) => `${indent}  ${item}`).join(',\n')}\n${indent}]`;
 }
 
-function fieldList(fields: readonly Field[], indent: string): string {
+function fieldList(fields: readonly Field[], indent: string, style: ErrorStyle): string {
   return block(
     fields.map((field) => {
       if (field.kind === 'optional') throw new Error('optional groups are emitted by groupDescriptor');
-      return descriptor(field, `${indent}  `);
+      return descriptor(field, `${indent}  `, style);
     }),
     indent,
   );
@@ -89,13 +93,13 @@ interface SharedGroup {
   users: MessageDef[];
 }
 
-function findSharedGroups(messages: readonly MessageDef[]): Map<OptionalGroup, SharedGroup> {
+function findSharedGroups(messages: readonly MessageDef[], style: ErrorStyle): Map<OptionalGroup, SharedGroup> {
   const candidates: SharedGroup[] = [];
   const out = new Map<OptionalGroup, SharedGroup>();
   for (const m of messages) {
     const groups = m.fields.filter((f): f is OptionalGroup => f.kind === 'optional');
     groups.forEach((group, index) => {
-      const members = group.fields.map((f) => descriptor(f, '  '));
+      const members = group.fields.map((f) => descriptor(f, '  ', style));
       const earlier = candidates.find(
         (c) => c.members.length >= 2 && c.members.length <= members.length && c.members.every((text, i) => text === members[i]),
       );
@@ -131,24 +135,24 @@ const BUILDERS: TableStyle = {
   use: (name) => `${name}()`,
 };
 
-function groupDescriptor(group: OptionalGroup, shared: SharedGroup | undefined, style: TableStyle, indent: string): string {
-  if (!shared) return `[OPTIONAL, ${fieldList(group.fields, indent)}]`;
+function groupDescriptor(group: OptionalGroup, shared: SharedGroup | undefined, style: TableStyle, indent: string, errors: ErrorStyle): string {
+  if (!shared) return `[OPTIONAL, ${fieldList(group.fields, indent, errors)}]`;
   const rest = group.fields.slice(shared.members.length);
   const members = style.use(shared.variable);
-  return rest.length ? `[OPTIONAL, ${members}, ${fieldList(rest, indent)}]` : `[OPTIONAL, ${members}]`;
+  return rest.length ? `[OPTIONAL, ${members}, ${fieldList(rest, indent, errors)}]` : `[OPTIONAL, ${members}]`;
 }
 
-function emitLayout(m: MessageDef, groups: Map<OptionalGroup, SharedGroup>, style: TableStyle): string {
+function emitLayout(m: MessageDef, groups: Map<OptionalGroup, SharedGroup>, style: TableStyle, errors: ErrorStyle): string {
   const size = messageSize(m);
   const before: string[] = [];
   const fields = m.fields.map((field) => {
-    if (field.kind !== 'optional') return descriptor(field, '    ');
+    if (field.kind !== 'optional') return descriptor(field, '    ', errors);
     const shared = groups.get(field);
     if (shared?.owner === field) {
       const users = shared.users.map((u) => `${u.name} (FPort ${u.port})`).join(', ');
       before.push(`/* Optional fields of ${m.name}, shared with ${users}. */\n${style.define(shared.variable, block(shared.members, ''))}`);
     }
-    return groupDescriptor(field, shared, style, '    ');
+    return groupDescriptor(field, shared, style, '    ', errors);
   });
   const bytes =
     size.fixedBytes !== undefined ? `${size.fixedBytes} bytes` : `${size.minBytes}-${size.maxBytes} bytes`;
@@ -184,6 +188,8 @@ export interface Es5CodecOptions {
    * module leaves it out to save flash, since TypeScript checks the firmware's field names against payload.d.ts.
    */
   checkFieldNames: boolean;
+  /** Default 'text'. */
+  errors?: ErrorStyle;
 }
 
 /**
@@ -193,15 +199,16 @@ export interface Es5CodecOptions {
 export function emitEs5Codec(messages: readonly MessageDef[], options: Es5CodecOptions): string {
   const derived = derivedFunctionSources();
   const used = [...new Set(messages.flatMap((m) => m.derived.map((d) => d.fn)))];
-  const parts = [es5Runtime(options.target, options.checkFieldNames)];
+  const errors = options.errors ?? 'text';
+  const parts = [es5Runtime(options.target, options.checkFieldNames, errors)];
   for (const fn of used) {
     const source = derived.get(fn);
     if (!source) throw new Error(`derived function ${fn} is missing from derived-functions.js`);
     parts.push(source);
   }
-  const groups = findSharedGroups(messages);
+  const groups = findSharedGroups(messages, errors);
   const style = options.target === 'uint8array' ? BUILDERS : VARIABLES;
-  for (const m of messages) parts.push(emitLayout(m, groups, style));
+  for (const m of messages) parts.push(emitLayout(m, groups, style, errors));
   parts.push(messages.map((m) => emitFunctions(m, style, options.checkFieldNames)).join('\n'));
   const table = messages
     .map(

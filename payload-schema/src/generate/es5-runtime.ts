@@ -9,8 +9,26 @@ import { ERROR_TEMPLATES } from '../errors.ts';
 
 export type ByteTarget = 'array' | 'uint8array';
 
+/**
+ * 'text': errors carry the full message of errors.ts (the formatter, and the firmware module the golden vectors check).
+ * 'codes': the message is `field: CODE` (or `CODE`), with the same .code and .field; no templates, no parameters and
+ * no input-type check of decoded bytes: what a firmware bundle carries, where TypeScript types the decoder's input.
+ */
+export type ErrorStyle = 'text' | 'codes';
+
+/** A `fail(...)` call for the style: `params` is the JavaScript text of the template parameters (text style only). */
+export function failCall(style: ErrorStyle, code: string, field: string, params = '{}'): string {
+  return style === 'text' ? `fail(${code}, ${field}, ${params})` : `fail(${code}, ${field})`;
+}
+
+/** A wrong message length: the text style names what was expected (`args`: atLeast, expected, actual). */
+function wrongLength(style: ErrorStyle, args: string): string {
+  return style === 'text' ? `lengthError(${args})` : failCall(style, 'WRONG_LENGTH', "''");
+}
+
 /** Errors, type checks and the bit reader and writer. */
-function basics(target: ByteTarget): string {
+function basics(target: ByteTarget, style: ErrorStyle): string {
+  const F = (code: string, field: string, params?: string): string => failCall(style, code, field, params);
   const writer =
     target === 'array'
       ? `function newWriter(n) {
@@ -28,7 +46,7 @@ function finish(w) {
   return new Uint8Array(w.b.buffer, 0, (w.p + 7) >> 3);
 }`;
   const errors = Object.entries(ERROR_TEMPLATES)
-    .map(([code, text]) => `var ${code} = ${JSON.stringify([code, text])};`)
+    .map(([code, text]) => `var ${code} = ${JSON.stringify(style === 'text' ? [code, text] : code)};`)
     .join('\n');
   // Only the network-server target keeps split paths: on Espruino the cache would hold RAM for good.
   const pathParts =
@@ -41,7 +59,9 @@ function pathParts(name) {
       : `function pathParts(name) {
   return name.split('.');
 }`;
-  return `/* Errors: [code, text]; fail() throws an Error with .code and .field. */
+  const failing =
+    style === 'text'
+      ? `/* Errors: [code, text]; fail() throws an Error with .code and .field. */
 ${errors}
 function fmt(t, p) {
   var out = '', i = 0, j, k;
@@ -58,48 +78,35 @@ function fail(error, field, params) {
   e.code = error[0];
   e.field = field;
   throw e;
-}
-function hop(o, k) {
-  return Object.prototype.hasOwnProperty.call(o, k);
-}
-function isObj(v) {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+}`
+      : `/* Error codes; fail() throws an Error with .code and .field whose message is \`field: CODE\`. */
+${errors}
+function fail(code, field) {
+  var e = new Error(field ? field + ': ' + code : code);
+  e.code = code;
+  e.field = field;
+  throw e;
+}`;
+  const described =
+    style === 'text'
+      ? `
 function typeName(v) {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 function describeValue(v) {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
+}`
+      : '';
+  const lengthError =
+    style === 'text'
+      ? `
 function lengthError(atLeast, expected, actual) {
-  fail(WRONG_LENGTH, '', { atLeast: atLeast, expected: expected, actual: actual });
-}
-function checkRange(v, min, max, f) {
-  if (v < min || v > max) fail(OUT_OF_RANGE, f, { value: v, min: min, max: max });
-  return v;
-}
-function requireObject(v, f) {
-  if (!isObj(v)) fail(WRONG_TYPE, f, { expected: 'an object', actual: typeName(v) });
-}
-function requireNumber(v, f, nullable) {
-  if (v === null && nullable) return null;
-  if (typeof v !== 'number') fail(WRONG_TYPE, f, { expected: nullable ? 'a number or null' : 'a number', actual: typeName(v) });
-  if (!isFinite(v)) fail(NOT_FINITE, f, { value: String(v) });
-  return v;
-}
-function requireInteger(v, f, min, max) {
-  requireNumber(v, f, false);
-  if (Math.floor(v) !== v) fail(NOT_INTEGER, f, { value: v });
-  return checkRange(v, min, max, f);
-}
-function isHex(s) {
-  var i;
-  for (i = 0; i < s.length; i++) if ('0123456789abcdefABCDEF'.indexOf(s.charAt(i)) < 0) return false;
-  return true;
-}
-function byteHex(v) {
-  return (v < 16 ? '0' : '') + v.toString(16);
-}
+  ${F('WRONG_LENGTH', "''", '{ atLeast: atLeast, expected: expected, actual: actual }')};
+}`
+      : '';
+  const checkBytes =
+    style === 'text'
+      ? `
 function checkBytes(b) {
   var ok = Array.isArray(b) || (typeof Uint8Array !== 'undefined' && b instanceof Uint8Array), i;
   if (ok) {
@@ -107,11 +114,51 @@ function checkBytes(b) {
       if (typeof b[i] !== 'number' || b[i] < 0 || b[i] > 255 || Math.floor(b[i]) !== b[i]) { ok = false; break; }
     }
   }
-  if (!ok) fail(WRONG_TYPE, '', { expected: 'bytes (0-255)', actual: typeName(b) });
+  if (!ok) ${F('WRONG_TYPE', "''", "{ expected: 'bytes (0-255)', actual: typeName(b) }")};
+}`
+      : '';
+  const isHex =
+    style === 'text'
+      ? `function isHex(s) {
+  var i;
+  for (i = 0; i < s.length; i++) if ('0123456789abcdefABCDEF'.indexOf(s.charAt(i)) < 0) return false;
+  return true;
+}`
+      : `function isHex(s) {
+  return /^[0-9a-fA-F]*$/.test(s);
+}`;
+  return `${failing}
+function hop(o, k) {
+  return Object.prototype.hasOwnProperty.call(o, k);
 }
+function isObj(v) {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}${described}${lengthError}
+function checkRange(v, min, max, f) {
+  if (v < min || v > max) ${F('OUT_OF_RANGE', 'f', '{ value: v, min: min, max: max }')};
+  return v;
+}
+function requireObject(v, f) {
+  if (!isObj(v)) ${F('WRONG_TYPE', 'f', "{ expected: 'an object', actual: typeName(v) }")};
+}
+function requireNumber(v, f, nullable) {
+  if (v === null && nullable) return null;
+  if (typeof v !== 'number') ${F('WRONG_TYPE', 'f', "{ expected: nullable ? 'a number or null' : 'a number', actual: typeName(v) }")};
+  if (!isFinite(v)) ${F('NOT_FINITE', 'f', '{ value: String(v) }')};
+  return v;
+}
+function requireInteger(v, f, min, max) {
+  requireNumber(v, f, false);
+  if (Math.floor(v) !== v) ${F('NOT_INTEGER', 'f', '{ value: v }')};
+  return checkRange(v, min, max, f);
+}
+${isHex}
+function byteHex(v) {
+  return (v < 16 ? '0' : '') + v.toString(16);
+}${checkBytes}
 /* Fields are bit-packed MSB first; a reader or writer is { b: bytes, p: bit position }. */
 function readBits(r, n) {
-  if (r.p + n > r.b.length * 8) lengthError('at least ', Math.ceil((r.p + n) / 8), r.b.length);
+  if (r.p + n > r.b.length * 8) ${wrongLength(style, "'at least ', Math.ceil((r.p + n) / 8), r.b.length")};
   var v = 0, p = r.p, b = r.b, a, t;
   while (n > 0) {
     a = 8 - (p & 7);
@@ -156,7 +203,8 @@ function setPath(o, name, v) {
 }
 
 /** The generic walk over a field table, and the message-level encode and decode. */
-function interpreter(checkFieldNames: boolean): string {
+function interpreter(checkFieldNames: boolean, style: ErrorStyle): string {
+  const F = (code: string, field: string, params?: string): string => failCall(style, code, field, params);
   const names = `
 /* Allowed input names, built from a table: 1 for a value, an object for a parent, [object] for list items. */
 function putName(tree, name, v) {
@@ -178,7 +226,7 @@ function checkNames(o, t, pre) {
   for (k in o) {
     if (!hop(o, k)) continue;
     n = hop(t, k) ? t[k] : undefined;
-    if (n === undefined) fail(UNKNOWN_FIELD, pre + k, {});
+    if (n === undefined) ${F('UNKNOWN_FIELD', 'pre + k')};
     v = o[k];
     if (n === 1) continue;
     if (Array.isArray(n)) {
@@ -229,7 +277,7 @@ function writeFields(w, fields, o, pre) {
     d = fields[i];
     if (d[0] !== OPTIONAL) {
       v = getPath(o, d[1]);
-      if (v === undefined) fail(MISSING_FIELD, pre + d[1], {});
+      if (v === undefined) ${F('MISSING_FIELD', 'pre + d[1]')};
       d[0].write(w, v, d, pre + d[1]);
       continue;
     }
@@ -251,10 +299,9 @@ function pack(layout, o${checkFieldNames ? ', derived' : ''}) {
 }
 function unpack(layout, bytes) {
   var r = { b: bytes, p: 0 }, o = {};
-  checkBytes(bytes);
-  if (layout.fixedBytes !== undefined && bytes.length !== layout.fixedBytes) lengthError('', layout.fixedBytes, bytes.length);
+${style === 'text' ? '  checkBytes(bytes);\n' : ''}  if (layout.fixedBytes !== undefined && bytes.length !== layout.fixedBytes) ${wrongLength(style, "'', layout.fixedBytes, bytes.length")};
   readFields(r, layout.fields, o, '');
-  if ((r.p + 7) >> 3 !== bytes.length) lengthError('', (r.p + 7) >> 3, bytes.length);
+  if ((r.p + 7) >> 3 !== bytes.length) ${wrongLength(style, "'', (r.p + 7) >> 3, bytes.length")};
   return o;
 }
 /* Adds the derived values to a decoded object: the functions get null for a missing or null argument. */
@@ -277,7 +324,9 @@ function derive(o, derived) {
  * The field kinds: read(r, d, f) returns the decoded value, write(w, v, d, f) checks a defined value and writes it;
  * d is the descriptor and f the field's path in error messages (`bookings[2].kind`).
  */
-const KINDS = `/* [UINT, name, bits, min, max] */
+function kinds(style: ErrorStyle): string {
+  const F = (code: string, field: string, params?: string): string => failCall(style, code, field, params);
+  return `/* [UINT, name, bits, min, max] */
 function readUint(r, d, f) {
   return checkRange(readBits(r, d[2]), d[3], d[4], f);
 }
@@ -313,7 +362,7 @@ var SCALED = {
     var raw = readBits(r, d[2]);
     if (raw > d[6]) {
       if (raw === Math.pow(2, d[2]) - 1) return null;
-      fail(OUT_OF_RANGE, f, { value: (d[3] + raw * d[4]) / d[5], min: d[7], max: d[8] });
+      ${F('OUT_OF_RANGE', 'f', '{ value: (d[3] + raw * d[4]) / d[5], min: d[7], max: d[8] }')};
     }
     return (d[3] + raw * d[4]) / d[5];
   },
@@ -323,7 +372,7 @@ var SCALED = {
       raw = Math.pow(2, d[2]) - 1;
     } else {
       raw = Math.round((v * d[5] - d[3]) / d[4]);
-      if (!(raw >= 0 && raw <= d[6])) fail(OUT_OF_RANGE, f, { value: v, min: d[7], max: d[8] });
+      if (!(raw >= 0 && raw <= d[6])) ${F('OUT_OF_RANGE', 'f', '{ value: v, min: d[7], max: d[8] }')};
     }
     writeBits(w, raw, d[2]);
   }
@@ -334,7 +383,7 @@ var BOOL = {
     return readBits(r, 1) === 1;
   },
   write: function (w, v, d, f) {
-    if (typeof v !== 'boolean') fail(WRONG_TYPE, f, { expected: 'a boolean', actual: typeName(v) });
+    if (typeof v !== 'boolean') ${F('WRONG_TYPE', 'f', "{ expected: 'a boolean', actual: typeName(v) }")};
     writeBits(w, v ? 1 : 0, 1);
   }
 };
@@ -342,12 +391,12 @@ var BOOL = {
 var ENUM = {
   read: function (r, d, f) {
     var raw = readBits(r, d[2]);
-    if (raw >= d[3].length) fail(UNKNOWN_ENUM, f, { value: raw, labels: d[3].join(', ') });
+    if (raw >= d[3].length) ${F('UNKNOWN_ENUM', 'f', "{ value: raw, labels: d[3].join(', ') }")};
     return d[3][raw];
   },
   write: function (w, v, d, f) {
     var raw = typeof v === 'string' ? d[3].indexOf(v) : -1;
-    if (raw < 0) fail(UNKNOWN_ENUM, f, { value: describeValue(v), labels: d[3].join(', ') });
+    if (raw < 0) ${F('UNKNOWN_ENUM', 'f', "{ value: describeValue(v), labels: d[3].join(', ') }")};
     writeBits(w, raw, d[2]);
   }
 };
@@ -360,11 +409,11 @@ var FLAGS = {
   },
   write: function (w, v, d, f) {
     var k, i;
-    if (!isObj(v)) fail(WRONG_TYPE, f, { expected: 'an object of booleans', actual: typeName(v) });
+    if (!isObj(v)) ${F('WRONG_TYPE', 'f', "{ expected: 'an object of booleans', actual: typeName(v) }")};
     for (k in v) {
       if (!hop(v, k)) continue;
-      if (d[2].indexOf(k) < 0) fail(UNKNOWN_FLAG, f, { value: describeValue(k) });
-      if (typeof v[k] !== 'boolean' && v[k] !== undefined) fail(WRONG_TYPE, f + '.' + k, { expected: 'a boolean', actual: typeName(v[k]) });
+      if (d[2].indexOf(k) < 0) ${F('UNKNOWN_FLAG', 'f', '{ value: describeValue(k) }')};
+      if (typeof v[k] !== 'boolean' && v[k] !== undefined) ${F('WRONG_TYPE', "f + '.' + k", "{ expected: 'a boolean', actual: typeName(v[k]) }")};
     }
     for (i = 0; i < d[2].length; i++) writeBits(w, hop(v, d[2][i]) && v[d[2][i]] === true ? 1 : 0, 1);
   }
@@ -379,7 +428,7 @@ var BYTES = {
   write: function (w, v, d, f) {
     var i;
     if (typeof v !== 'string' || v.length !== d[2] * 2 || !isHex(v)) {
-      fail(WRONG_TYPE, f, { expected: d[2] + ' bytes as ' + d[2] * 2 + ' hex digits', actual: describeValue(v) });
+      ${F('WRONG_TYPE', 'f', "{ expected: d[2] + ' bytes as ' + d[2] * 2 + ' hex digits', actual: describeValue(v) }")};
     }
     for (i = 0; i < d[2]; i++) writeBits(w, parseInt(v.substring(i * 2, i * 2 + 2), 16), 8);
   }
@@ -397,7 +446,7 @@ var LIST = {
   },
   write: function (w, v, d, f) {
     var i;
-    if (!Array.isArray(v)) fail(WRONG_TYPE, f, { expected: 'an array', actual: typeName(v) });
+    if (!Array.isArray(v)) ${F('WRONG_TYPE', 'f', "{ expected: 'an array', actual: typeName(v) }")};
     writeBits(w, checkRange(v.length, d[3], d[4], f), d[2]);
     for (i = 0; i < v.length; i++) {
       requireObject(v[i], f + '[' + i + ']');
@@ -405,8 +454,9 @@ var LIST = {
     }
   }
 };`;
+}
 
 /** Helpers, the table interpreter and the field kinds, in the order Espruino needs them defined. */
-export function es5Runtime(target: ByteTarget, checkFieldNames: boolean): string {
-  return [basics(target), interpreter(checkFieldNames), KINDS].join('\n');
+export function es5Runtime(target: ByteTarget, checkFieldNames: boolean, style: ErrorStyle): string {
+  return [basics(target, style), interpreter(checkFieldNames, style), kinds(style)].join('\n');
 }

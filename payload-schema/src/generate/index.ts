@@ -11,6 +11,8 @@ export const CATALOG_VERSION = 'v1';
 export const GENERATED_PATHS = {
   formatter: 'payload-schema/generated/ttn-formatter.js',
   firmwareModule: 'payload-schema/generated/firmware/payload.js',
+  /** payload.js with error codes instead of texts: what firmware bundles carry (tools/firmware-build). */
+  firmwareCompactModule: 'payload-schema/generated/firmware/payload-compact.js',
   firmwareTypes: 'payload-schema/generated/firmware/payload.d.ts',
   jsonSchemaDir: 'payload-schema/generated/json-schema',
   docsDir: 'payload-schema/docs',
@@ -54,6 +56,7 @@ export function generatedFiles(root: URL, messages: readonly MessageDef[] = cata
   const files = new Map<string, string>();
   files.set(GENERATED_PATHS.formatter, emitFormatter(messages, CATALOG_VERSION));
   files.set(GENERATED_PATHS.firmwareModule, emitFirmwareModule(messages, CATALOG_VERSION));
+  files.set(GENERATED_PATHS.firmwareCompactModule, emitFirmwareModule(messages, CATALOG_VERSION, 'codes'));
   files.set(GENERATED_PATHS.firmwareTypes, emitFirmwareDeclarations(messages, CATALOG_VERSION));
   for (const m of messages) {
     files.set(`${GENERATED_PATHS.jsonSchemaDir}/${m.name}.schema.json`, `${JSON.stringify(jsonSchema(m, CATALOG_VERSION), null, 2)}\n`);

@@ -115,6 +115,11 @@ export class SimulatedSht3x implements I2CDevice {
   readonly address: number;
   /** Every command the sensor accepted, in order (for tests). */
   readonly commands: number[] = [];
+  /** Every switch of the heater (commands and soft resets that changed it), for tests. */
+  readonly heaterSwitches: { timeMs: number; on: boolean }[] = [];
+  /** Single-shot measurements started, and their time (datasheet maximum), for power accounting. */
+  measurements = 0;
+  measuringMs = 0;
   private readonly scheduler: Scheduler;
   private readonly truth: ClimateTruth;
   private readonly heaterRiseK: number;
@@ -122,6 +127,8 @@ export class SimulatedSht3x implements I2CDevice {
   private fault: Sht3xFault | null = null;
   private status = STATUS_AFTER_RESET;
   private heaterIsOn = false;
+  /** Heater on-time before the last switch. */
+  private heaterMsBefore = 0;
   /** Heater warming at the last switch, and when that was; it relaxes exponentially from there. */
   private heaterK = 0;
   private heaterSwitchedAt = 0;
@@ -154,6 +161,11 @@ export class SimulatedSht3x implements I2CDevice {
 
   get heaterOn(): boolean {
     return this.heaterIsOn;
+  }
+
+  /** Milliseconds the heater has been on in total, for power accounting. */
+  get heaterOnMs(): number {
+    return this.heaterMsBefore + (this.heaterIsOn ? this.scheduler.now() - this.heaterSwitchedAt : 0);
   }
 
   /** The status register as the part would report it now. */
@@ -225,6 +237,8 @@ export class SimulatedSht3x implements I2CDevice {
 
   private startMeasurement(mode: ModeSpec, now: number): void {
     const readyAt = now + MEASUREMENT_MS[mode.repeatability];
+    this.measurements++;
+    this.measuringMs += MEASUREMENT_MS[mode.repeatability];
     let result: Uint8Array;
     if (this.fault === 'stuck' && this.lastResult) {
       result = this.lastResult;
@@ -258,6 +272,8 @@ export class SimulatedSht3x implements I2CDevice {
   }
 
   private switchHeater(on: boolean, now: number): void {
+    if (on !== this.heaterIsOn) this.heaterSwitches.push({ timeMs: now, on });
+    this.heaterMsBefore = this.heaterOnMs;
     this.heaterK = this.heaterWarmingAt(now);
     this.heaterSwitchedAt = now;
     this.heaterIsOn = on;

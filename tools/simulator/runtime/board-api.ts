@@ -3,6 +3,7 @@ import type { I2CDevice, Scheduler, SerialDevice } from '../contracts.ts';
 import type { BoardName, BoardProfile } from './boards.ts';
 import type { I2CBusView } from './i2c.ts';
 import type { PinListener, PinMode } from './pins.ts';
+import type { PowerStatesView } from './power-states.ts';
 import type { ResetReason } from './reset-register.ts';
 import type { SerialPortView } from './serial.ts';
 import type { FlashImage } from './storage.ts';
@@ -87,6 +88,8 @@ export interface EspruinoBoard {
   readonly uptime: number;
   /** Milliseconds the CPU was running (callbacks, boot code, blocking I2C), for battery estimates. */
   readonly awakeMs: number;
+  /** Time spent in the states that set the sleep current (UARTs set up, deep sleep, Bluetooth advertising). */
+  readonly power: PowerStatesView;
   readonly uncaughtErrors: number;
   /** Timers of the current run. */
   readonly timerCount: number;

@@ -16,6 +16,7 @@ import type { GuestRealm, RuntimeHost } from './host.ts';
 import { I2CBus, type I2CBusView } from './i2c.ts';
 import { createEspruinoGlobals, type BoardControl } from './espruino-globals.ts';
 import { PinBank, type PinListener } from './pins.ts';
+import { PowerStates } from './power-states.ts';
 import { ResetRegister, type ResetReason } from './reset-register.ts';
 import { Uart, type SerialPortView } from './serial.ts';
 import { FlashImage } from './storage.ts';
@@ -58,6 +59,7 @@ class Board implements EspruinoBoard, RuntimeHost, BoardControl {
   timers: TimerTable | undefined;
   baselineGlobals = new Set<string>();
 
+  readonly power: PowerStates;
   resetReason: ResetReason = 'power-on';
   boots = 0;
   awakeMs = 0;
@@ -93,9 +95,10 @@ class Board implements EspruinoBoard, RuntimeHost, BoardControl {
     this.onConsole = options.onConsole;
     this.resetRegister = new ResetRegister(this.profile.family);
     const host = (): RuntimeHost => this;
+    this.power = new PowerStates(() => this.scheduler.now());
     this.pinBank = new PinBank(this.profile, host);
     for (const name of this.profile.serialPorts) {
-      this.uarts.set(name, new Uart(name, this.profile, host, this.scheduler, options.serialRxChunkBytes));
+      this.uarts.set(name, new Uart(name, this.profile, host, this.scheduler, options.serialRxChunkBytes, (on) => this.power.setUart(name, on)));
     }
     for (const name of this.profile.i2cBuses) this.buses.set(name, new I2CBus(name, this.profile.family, host));
     this.hardReset('power-on');
@@ -340,6 +343,9 @@ class Board implements EspruinoBoard, RuntimeHost, BoardControl {
     this.runEnded = false;
     this.boots++;
     this.tzMinutes = 0;
+    // Every boot starts without deep sleep; an nRF52 advertises until NRF.sleep().
+    this.power.setDeepSleep(false);
+    this.power.setAdvertising(this.profile.family === 'nrf52');
     this.ramCode = '';
     this.codeInFlash = true;
     this.createContext();

@@ -11,6 +11,7 @@ import { Emitter, guestArray, guestArrayBuffer, guestBytes, guestObject, type Ru
 import type { I2CBus } from './i2c.ts';
 import { estimateBlocks } from './memory.ts';
 import type { PinBank } from './pins.ts';
+import type { PowerStates } from './power-states.ts';
 import type { ResetRegister } from './reset-register.ts';
 import type { Uart } from './serial.ts';
 import { storageModule, type FlashImage } from './storage.ts';
@@ -23,6 +24,7 @@ export interface BoardControl extends RuntimeHost {
   readonly profile: BoardProfile;
   readonly storage: FlashImage;
   readonly pinBank: PinBank;
+  readonly power: PowerStates;
   readonly timers: TimerTable | undefined;
   readonly resetRegister: ResetRegister;
   readonly cryptoKind: 'aes' | 'sha' | 'none';
@@ -206,7 +208,7 @@ export function createEspruinoGlobals(board: BoardControl, uarts: Map<string, Ua
     },
     load: (file?: unknown) => board.requestSoftReset('load', file === undefined ? undefined : String(file)),
     save: () => board.requestSave(),
-    setDeepSleep: () => undefined,
+    setDeepSleep: (on?: unknown) => board.power.setDeepSleep(!!on),
     setSleepIndicator: () => undefined,
     setBusyIndicator: () => undefined,
     echo: () => undefined,
@@ -222,8 +224,8 @@ export function createEspruinoGlobals(board: BoardControl, uarts: Map<string, Ua
     const NRF: Record<string, unknown> = {};
     const address = serialNumber.replace('-', '').slice(0, 12).match(/../g)!.join(':') + ' random';
     Object.assign(NRF, nrfEvents.methodsFor(NRF), {
-      sleep: () => undefined,
-      wake: () => undefined,
+      sleep: () => board.power.setAdvertising(false),
+      wake: () => board.power.setAdvertising(true),
       disconnect: () => undefined,
       setAdvertising: () => undefined,
       setServices: () => undefined,

@@ -9,6 +9,7 @@ export {
   type WatchdogState,
 } from './board.ts';
 export { BOARDS, boardProfile, type BoardName, type BoardProfile } from './boards.ts';
+export type { PowerStatesView } from './power-states.ts';
 export { RESET_CAUSE_ADDRESS } from './reset-register.ts';
 export { FlashImage } from './storage.ts';
 export type { SerialPortView, UartConfig } from './serial.ts';

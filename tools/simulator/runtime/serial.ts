@@ -45,6 +45,8 @@ export class Uart implements SerialPortView {
     private readonly host: () => RuntimeHost,
     private readonly scheduler: Scheduler,
     private readonly rxChunkBytes: number | undefined,
+    /** Told when the port is set up or shut (power accounting). */
+    private readonly onSetUp?: (on: boolean) => void,
   ) {}
 
   attach(device: SerialDevice): void {
@@ -56,6 +58,7 @@ export class Uart implements SerialPortView {
   /** A new run: the port is not set up and has no listeners. */
   resetForRun(): void {
     this.config = undefined;
+    this.onSetUp?.(false);
     this.emitter = new Emitter();
     this.rxBuffer = '';
     this.txBusyUntil = 0;
@@ -133,6 +136,7 @@ export class Uart implements SerialPortView {
       rx: pinName(opts?.rx, defaults?.rx),
       options: opts,
     };
+    this.onSetUp?.(true);
   }
 
   /** The Serial object the firmware sees in the current run. */
@@ -154,6 +158,7 @@ export class Uart implements SerialPortView {
       setup: (baud?: unknown, options?: unknown) => this.setup(baud, options),
       unsetup: () => {
         this.config = undefined;
+        this.onSetUp?.(false);
       },
       write: (...data: unknown[]) => this.transmit(bytesOf(...data)),
       print: (value: unknown) => this.transmit(bytesOf(String(value))),

@@ -21,6 +21,7 @@ import type { PropagationModel } from '../radio/propagation.ts';
 import { BOARDS, createEspruinoBoard, type BoardName, type ConsoleLine, type EspruinoBoard } from '../runtime/index.ts';
 import { VirtualScheduler } from '../scheduler.ts';
 import { KEYS_FILE, type NodeKeys } from './keys.ts';
+import { ModemActivity } from './modem-activity.ts';
 import { P2pGateway } from './p2p-gateway.ts';
 import { uplinkFromGateway, uplinkFromNetwork, type WorldUplink } from './uplinks.ts';
 
@@ -71,6 +72,8 @@ export class NodeWorld {
   readonly keys: NodeKeys;
   readonly board: EspruinoBoard;
   readonly modem: SimulatedRak3172;
+  /** What went over the modem's UART, for power accounting: AT commands, P2P receive windows. */
+  readonly modemActivity: ModemActivity;
   /** P2P: the gateway module and its ABP session. */
   readonly gateway: P2pGateway | undefined;
   /** LoRaWAN: the network server and its gateway. */
@@ -124,7 +127,8 @@ export class NodeWorld {
       batteryVolts: () => this.battery,
       ...(keys.network === 'lorawan' ? { devEui: keys.devEui } : {}),
     });
-    this.board.attachSerial(this.profile.modem.serial, this.modem);
+    this.modemActivity = new ModemActivity(this.modem);
+    this.board.attachSerial(this.profile.modem.serial, this.modemActivity);
     this.i2cDevices = options.i2cDevices ? options.i2cDevices(this.scheduler) : [];
     for (const device of this.i2cDevices) this.board.attachI2C(this.profile.i2c.bus, device);
     this.board.setSupply(this.profile.battery.vrefVolts);

@@ -8,6 +8,7 @@
  * uplink). The module stays in PRECV=65533, which allows sending while receiving.
  */
 import type { P2PSettings } from '../../../firmware/drivers/modem.ts';
+import { P2P_DOWNLINK_DELAY_MS } from '../../../gateway-bridge/src/config/defaults.ts';
 import { p2pCommand } from '../../../firmware/drivers/rui3/commands.ts';
 import { eventParser } from '../../../firmware/drivers/rui3/events.ts';
 import { toHex } from '../../../payload-schema/generated/firmware/payload.js';
@@ -18,8 +19,7 @@ import type { VirtualScheduler } from '../scheduler.ts';
 import { SerialTerminal, type TerminalLine } from '../terminal.ts';
 import { AbpSession, type AbpKeys, type OpenedUplink } from './abp-session.ts';
 
-/** Time from the end of an uplink to the start of the downlink that answers it. */
-export const P2P_DOWNLINK_DELAY_MS = 500;
+export { P2P_DOWNLINK_DELAY_MS };
 
 export interface P2pGatewayOptions {
   scheduler: VirtualScheduler;

@@ -1,0 +1,97 @@
+/**
+ * The bridge's SQLite file: the outbox, the saved state marks and the frame counters live in one database so that
+ * one transaction (and one fsync) can cover a frame's counter update and its outbox row.
+ *
+ * WAL with synchronous=FULL: a commit returns only after the WAL is on disk, so a row the outbox reported as added
+ * survives a power cut of the Pi, not only a crash of the process. auto_vacuum=INCREMENTAL lets the file shrink
+ * again after a long outage filled it (SqliteOutbox calls incremental_vacuum while pruning).
+ */
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+
+/*
+ * The part of better-sqlite3's API the bridge uses, typed here because the repo has no @types/better-sqlite3
+ * (loaded through require so that installing those types later cannot clash with these).
+ */
+export interface RunResult {
+  changes: number;
+  lastInsertRowid: number | bigint;
+}
+export interface Statement {
+  run(...params: unknown[]): RunResult;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+export interface BridgeDatabase {
+  readonly open: boolean;
+  readonly inTransaction: boolean;
+  prepare(sql: string): Statement;
+  exec(sql: string): BridgeDatabase;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  /** Wraps fn in BEGIN/COMMIT (a SAVEPOINT when nested); rolls back when fn throws. */
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
+  close(): BridgeDatabase;
+}
+type DatabaseConstructor = new (path: string) => BridgeDatabase;
+
+const Database = createRequire(import.meta.url)('better-sqlite3') as DatabaseConstructor;
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS outbox (
+  seq      INTEGER PRIMARY KEY AUTOINCREMENT, -- insertion order, never reused
+  id       TEXT    NOT NULL UNIQUE,
+  kind     TEXT    NOT NULL CHECK (kind IN ('up', 'rejected')),
+  status   INTEGER NOT NULL DEFAULT 0,        -- 0 pending, 1 published, 2 failed
+  added_at INTEGER NOT NULL,                  -- ms since the epoch
+  done_at  INTEGER,                           -- ms: published or failed at
+  body     TEXT    NOT NULL,                  -- JSON: BridgeEvent or Rejection
+  error    TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_rejected_pending ON outbox (seq) WHERE status = 0 AND kind = 'rejected';
+CREATE INDEX IF NOT EXISTS outbox_published ON outbox (done_at) WHERE status = 1;
+CREATE TABLE IF NOT EXISTS state_marks (
+  device      TEXT    PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  f_cnt       INTEGER NOT NULL,
+  event_id    TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS frame_counters (
+  dev_eui      TEXT    PRIMARY KEY,
+  f_cnt        INTEGER NOT NULL,
+  startup_mics TEXT    NOT NULL,                -- JSON array of 8-hex-digit MICs
+  updated_at   INTEGER NOT NULL
+);
+`;
+
+export interface OpenDatabaseOptions {
+  /** 'FULL' (default) survives power loss; 'NORMAL' may lose the last commits on power loss (not on a crash). */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/** Opens (creating the file and its directory if needed) and migrates the bridge database. */
+export function openBridgeDatabase(path: string, options: OpenDatabaseOptions = {}): BridgeDatabase {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    // auto_vacuum only takes effect before the first table exists
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    db.pragma('busy_timeout = 5000');
+    // keep the WAL file from staying huge after a burst
+    db.pragma('journal_size_limit = 67108864');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`${path} has schema version ${version}; this bridge knows up to ${SCHEMA_VERSION} (a newer bridge wrote it)`);
+    }
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
