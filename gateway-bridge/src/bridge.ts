@@ -10,7 +10,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { readFileSync } from 'node:fs';
 import type { P2PSettings } from '../../firmware/drivers/modem.ts';
-import { P2P_DOWNLINK_DELAY_MS } from './config/defaults.ts';
+import { MULTI_RECEIVER_HOLD_MS, P2P_DOWNLINK_DELAY_MS } from './config/defaults.ts';
 import type { BridgeConfig, NetworkInputConfig, P2pRadioConfig } from './config/schema.ts';
 import { buildAbpDownlink } from './downlink/abp-downlink.ts';
 import { DownlinkQueue } from './downlink/downlink-queue.ts';
@@ -98,6 +98,7 @@ export class Bridge {
   readonly #timers = new Set<NodeJS.Timeout>();
   #metricsServer: MetricsServer | undefined;
   #stopping = false;
+  #reconnects = 0;
 
   private constructor(config: BridgeConfig, options: BridgeOptions) {
     this.config = config;
@@ -138,9 +139,12 @@ export class Bridge {
       // Home Assistant and dashboards read the retained state as JSON whatever the up format is
       serializeState: eventToJson,
       discovery: config.homeAssistant.enabled ? this.#discovery() : undefined,
-      counters: () => ({ ...this.metrics.snapshot(), downlinks: this.#downlinkCounts() }),
+      counters: () => this.#stats(),
       statsIntervalMs: config.statsIntervalS * 1000,
-      onPublished: (row, ackedAt) => this.metrics.eventPublished((ackedAt - row.addedAt) / 1000),
+      holdMs: config.serial.length + config.network.length > 1 ? MULTI_RECEIVER_HOLD_MS : 0,
+      onPublished: (row, ackedAt) => {
+        if (row.kind === 'up') this.metrics.eventPublished((ackedAt - row.addedAt) / 1000);
+      },
       onError: (error, context) => this.logger.warn(`${context}: ${explainConnectionError(error, config.mqtt)}`),
     });
     this.#watchOutputConnection();
@@ -366,11 +370,20 @@ export class Bridge {
     this.#timers.add(timer);
   }
 
-  #downlinkCounts(): Record<string, number> {
+  /** The bridge's part of the periodic stats on the status topic (the publisher adds what it published and queues). */
+  #stats(): Record<string, unknown> {
+    const { received, accepted, duplicates, rejected } = this.counts;
     return {
-      queued: this.#downlinks.pending(),
-      sent: this.counts.downlinksSent,
-      failed: this.counts.downlinksFailed,
+      framesReceived: received,
+      framesAccepted: accepted,
+      framesDuplicate: duplicates,
+      framesRejected: Object.values(rejected).reduce((sum, n) => sum + n, 0),
+      rejectedByReason: { ...rejected },
+      mqttReconnects: this.#reconnects,
+      serial: Object.fromEntries(
+        this.serialInputs.map((input) => [input.id, { configured: input.configuredNow, reopens: input.counters.reopens, lines: input.counters.lines }]),
+      ),
+      downlinks: { queued: this.#downlinks.pending(), sent: this.counts.downlinksSent, failed: this.counts.downlinksFailed },
     };
   }
 
@@ -391,7 +404,10 @@ export class Bridge {
   #watchOutputConnection(): void {
     let connectedOnce = false;
     this.#client.on('connect', () => {
-      if (connectedOnce) this.metrics.mqttReconnected();
+      if (connectedOnce) {
+        this.#reconnects++;
+        this.metrics.mqttReconnected();
+      }
       connectedOnce = true;
       this.metrics.setMqttConnected(true);
       this.logger.info(`connected to ${describeConnection(this.config.mqtt)}`);

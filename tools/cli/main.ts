@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerLedgerCommands } from '../../ledger/src/cli.ts';
 import { registerBridgeCommands } from './bridge-commands.ts';
 import { registerCompatCommand } from './compat-command.ts';
 import { registerFirmwareCommands, registerSimulateCommand } from './firmware-commands.ts';
@@ -26,7 +27,10 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerTour(program);
   registerBridgeCommands(program);
-  for (const command of [program, ...program.commands]) {
+  registerLedgerCommands(program);
+  // every level, also nested commands such as `ledger badge add`
+  const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
+  for (const command of all(program)) {
     command.exitOverride();
     // usage errors as one line, like every other error of the command
     command.configureOutput({

@@ -24,6 +24,13 @@ export const SERIAL_DEFAULTS = { baudRate: 115_200, module: 'rui3' } as const;
  */
 export const P2P_DOWNLINK_DELAY_MS = 500;
 
+/**
+ * With more than one receiver (two modules, or a module and a network server) an event waits this long in the
+ * outbox before it is published, so the same frame heard by another receiver merges its rx metadata (the best
+ * first) instead of arriving after publication. One receiver publishes at once.
+ */
+export const MULTI_RECEIVER_HOLD_MS = 250;
+
 export const MQTT_DEFAULTS = {
   url: 'mqtt://127.0.0.1:1883',
   rejectUnauthorized: true,

@@ -60,7 +60,7 @@ describe.each(['mosquitto', 'aedes'] as const)('the bridge with %s', (brokerKind
     sub = await record(broker.url, ['stadtsensor/#', 'homeassistant/#']);
     radio = await startRadio();
     bridge = await startBridge(
-      { brokerUrl: broker.url, serialPath: radio.path, outbox: `${temp.dir}/bridge.sqlite`, devices: all },
+      { brokerUrl: broker.url, serialPath: radio.path, outbox: `${temp.dir}/bridge.sqlite`, devices: all, extra: { statsIntervalS: 1 } },
       { onEvent: (e) => events.push(e), onRejection: (r) => rejections.push(r) },
     );
     await waitConfigured(bridge);
@@ -185,6 +185,14 @@ describe.each(['mosquitto', 'aedes'] as const)('the bridge with %s', (brokerKind
       expect(everything).not.toContain(device.nwkSKey);
       expect(everything).not.toContain(device.appSKey);
     }
+    type Status = { state: string; stats?: { framesReceived: number; rejectedByReason: Record<string, number>; queued: number } };
+    const statusWith = (): Status | undefined =>
+      sub
+        .json<Status>((t) => t === 'stadtsensor/gateway/test-gw/status')
+        .reverse()
+        .find((m) => (m.stats?.rejectedByReason['mic-mismatch'] ?? 0) > 0);
+    await waitFor('stats with the rejections on the status topic', () => statusWith() !== undefined, 5_000);
+    expect(statusWith()!.stats!.framesReceived).toBeGreaterThan(5);
     const metrics = await (await fetch(`${bridge.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/stadtsensor_bridge_frames_rejected_total\{reason="mic-mismatch"\} [1-9]/);
   });
