@@ -27,6 +27,9 @@ import { lanAck, loraAckRequest, parseBridgeUp, parseLanBatch, type Parsed, type
 import { openStore } from './store/open-store.ts';
 import type { IncomingBatch, LedgerStore } from './store/types.ts';
 
+
+/** How long stop() waits for the broker to confirm what is in flight before it drops the connection. */
+const STOP_FLUSH_MS = 3_000;
 export interface LedgerOptions {
   config: LedgerConfig;
   /** Default: openStore(config.store); a given store is not closed by stop(). */
@@ -137,8 +140,15 @@ export class Ledger {
       await this.#client.endAsync(true);
       return;
     }
-    await this.#badgeListRun;
-    await this.#client.endAsync();
+    // mqtt.js end() waits for every unconfirmed QoS 1 publish and no longer reconnects: without a broker (or when
+    // it does not answer) that wait never ends. Acks not confirmed are harmless: terminals resend, acks repeat.
+    const limit = (promise: Promise<unknown>, ms: number): Promise<unknown> =>
+      Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+    await limit(this.#badgeListRun, STOP_FLUSH_MS);
+    const graceful = this.#client.connected;
+    if (!graceful || (await limit(this.#client.endAsync().then(() => 'ended'), STOP_FLUSH_MS)) !== 'ended') {
+      await this.#client.endAsync(true);
+    }
     if (this.#ownsStore) await this.store.close();
   }
 

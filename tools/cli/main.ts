@@ -10,6 +10,7 @@ import { registerCompatCommand } from './compat-command.ts';
 import { registerFirmwareCommands, registerSimulateCommand } from './firmware-commands.ts';
 import { UsageError } from './input.ts';
 import { registerPayloadCommands } from './payload-commands.ts';
+import { registerTimeclockCommands } from './timeclock-commands.ts';
 import { registerTour } from './tour.ts';
 
 export const EXIT = { ok: 0, internal: 1, badInput: 2, checkFailed: 3 } as const;
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTour(program);
   registerBridgeCommands(program);
   registerLedgerCommands(program);
+  registerTimeclockCommands(program);
   // every level, also nested commands such as `ledger badge add`
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
   for (const command of all(program)) {

@@ -9,6 +9,9 @@
  *   mqtt: { url: mqtts://broker.rathaus.lan:8883, username: rathaus-eg-1, passwordFile: terminal.password, ca: ca.crt }
  *   pseudonymKeyFile: pseudonym.key     # 32 to 128 hex digits on the first line, chmod 600
  *   outbox: { path: /var/lib/stadtsensor/timeclock.sqlite }
+ *   reader: { type: evtest, device: /dev/input/badge-reader, format: auto, byteOrder: as-typed }
+ *   kiosk: { port: 8470, timeZone: Europe/Berlin }
+ * The whole file with comments: examples/timeclock/terminal.yaml.
  */
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
@@ -20,6 +23,8 @@ import { checkPemFile, checkPrivate, readPasswordFile, type FileChecks } from '.
 import { describeFsError, located, readStructuredFile, validate, type Source } from '../../../gateway-bridge/src/config/parse.ts';
 import type { MqttConnectionConfig } from '../../../gateway-bridge/src/config/schema.ts';
 import { CORE_DEFAULTS, type CoreSettings } from '../core/defaults.ts';
+import { DEFAULT_KIOSK_HOST, DEFAULT_KIOSK_PORT } from './kiosk/kiosk-server.ts';
+import type { CardNumberFormat, UidByteOrder } from './readers/card-number.ts';
 
 export { ConfigError } from '../../../gateway-bridge/src/config/errors.ts';
 
@@ -31,7 +36,28 @@ export const TERMINAL_DEFAULTS = {
   /** 128 bits: the least key length accepted for the pseudonym HMAC. */
   minKeyBytes: 16,
   maxKeyBytes: 64,
+  /** Without a `reader:` section the card numbers come from standard input, one a line (a terminal run by hand). */
+  readerType: 'stdin',
+  cardNumberFormat: 'auto',
+  uidByteOrder: 'as-typed',
+  kioskHost: DEFAULT_KIOSK_HOST,
+  kioskPort: DEFAULT_KIOSK_PORT,
 } as const;
+
+const READER_TYPES = ['evtest', 'stdin'] as const;
+const CARD_NUMBER_FORMATS = ['auto', 'decimal', 'hex'] as const satisfies readonly CardNumberFormat[];
+const UID_BYTE_ORDERS = ['as-typed', 'reversed'] as const satisfies readonly UidByteOrder[];
+
+/** Where badges come from, and how the card numbers the reader types become UID bytes (readers/card-number.ts). */
+export type ReaderConfig = { format: CardNumberFormat; byteOrder: UidByteOrder } & ({ type: 'evtest'; device: string } | { type: 'stdin' });
+
+export interface KioskConfig {
+  host: string;
+  /** 0: a free port (tests). */
+  port: number;
+  /** IANA zone for the times on the page; absent: the Pi's own zone (TZ). */
+  timeZone?: string;
+}
 
 export interface TerminalConfig {
   terminal: { id: string };
@@ -40,6 +66,8 @@ export interface TerminalConfig {
   pseudonymKey: Uint8Array;
   pseudonymKeyFile: string;
   outbox: { path: string };
+  reader: ReaderConfig;
+  kiosk: KioskConfig;
   clock: { trustWithoutTimesyncd: boolean };
   /** Passed to the booking core (createTerminal's settings). */
   core: CoreSettings;
@@ -48,6 +76,15 @@ export interface TerminalConfig {
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const nonEmpty = z.string().min(1, { error: 'expected a non-empty string' });
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const mqttUrl = z.string().refine(
   (value) => {
@@ -85,6 +122,25 @@ export const terminalConfigFileSchema = z.strictObject({
   /** A file with the pseudonym key as hex digits on its first line; relative to the configuration file. */
   pseudonymKeyFile: nonEmpty,
   outbox: z.strictObject({ path: nonEmpty.optional() }).prefault({}),
+  reader: z
+    .strictObject({
+      type: z.enum(READER_TYPES).default(TERMINAL_DEFAULTS.readerType),
+      device: nonEmpty.optional(),
+      format: z.enum(CARD_NUMBER_FORMATS).default(TERMINAL_DEFAULTS.cardNumberFormat),
+      byteOrder: z.enum(UID_BYTE_ORDERS).default(TERMINAL_DEFAULTS.uidByteOrder),
+    })
+    .superRefine((value, ctx) => {
+      if (value.type === 'evtest' && value.device === undefined) ctx.addIssue({ code: 'custom', path: ['device'], message: 'required with type evtest: the reader\'s event device, e.g. /dev/input/by-id/usb-...-event-kbd' });
+      if (value.type === 'stdin' && value.device !== undefined) ctx.addIssue({ code: 'custom', path: ['device'], message: 'only for type evtest (type stdin reads standard input)' });
+    })
+    .prefault({}),
+  kiosk: z
+    .strictObject({
+      host: nonEmpty.default(TERMINAL_DEFAULTS.kioskHost),
+      port: int(0, 65_535).default(TERMINAL_DEFAULTS.kioskPort),
+      timeZone: nonEmpty.refine(isTimeZone, { error: 'expected an IANA time zone such as Europe/Berlin' }).optional(),
+    })
+    .prefault({}),
   clock: z
     .strictObject({
       trustWithoutTimesyncd: z.boolean().default(false),
@@ -179,6 +235,8 @@ function resolveTerminalConfig(value: unknown, source: Source, options: LoadTerm
     pseudonymKey,
     pseudonymKeyFile,
     outbox: { path: given.outbox.path === undefined ? defaultTerminalOutboxPath(options.env, options.uid, options.cwd) : resolve(source.baseDir, given.outbox.path) },
+    reader: readerConfig(given.reader, source.baseDir),
+    kiosk: { host: given.kiosk.host, port: given.kiosk.port, ...(given.kiosk.timeZone !== undefined ? { timeZone: given.kiosk.timeZone } : {}) },
     clock: { trustWithoutTimesyncd: given.clock.trustWithoutTimesyncd },
     core: {
       ...CORE_DEFAULTS,
@@ -191,6 +249,13 @@ function resolveTerminalConfig(value: unknown, source: Source, options: LoadTerm
     },
     source: source.file !== undefined ? { file: source.file } : {},
   };
+}
+
+function readerConfig(given: z.output<typeof terminalConfigFileSchema>['reader'], baseDir: string): ReaderConfig {
+  const { format, byteOrder } = given;
+  // the schema has made sure an evtest reader has its device
+  if (given.type === 'evtest') return { type: 'evtest', device: resolve(baseDir, given.device!), format, byteOrder };
+  return { type: 'stdin', format, byteOrder };
 }
 
 /** The key's bytes from the hex digits on the file's first line; problems go to `report` without the key. */

@@ -125,7 +125,8 @@ export class MqttTransport implements BookingTransport {
         });
       });
     }
-    await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+    // a connected client sends DISCONNECT, so the broker drops the last will and `offline stopped` stays retained
+    await new Promise<void>((resolve) => client.end(!client.connected, {}, () => resolve()));
     this.online = false;
   }
 

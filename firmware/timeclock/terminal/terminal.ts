@@ -1,13 +1,13 @@
 /**
  * The Pi terminal process: the booking core wired to the SQLite outbox, the MQTT transport, the system clock and
  * node:crypto, with the badge reader and the display the caller brings (the kiosk page, keyboard-wedge or MFRC522
- * readers; a test's fakes). `stadtsensor terminal` calls runTerminalFromFile.
+ * readers; a test's fakes). `stadtsensor terminal` runs it with the kiosk and the configured reader (run.ts).
  */
 import type { ConnectionTuning } from '../../../gateway-bridge/src/output/mqtt-connection.ts';
 import type { BookingKind } from '../core/contracts.ts';
 import type { BadgeReader, ClockSource, Logger, TapOutcome, TerminalDisplay, TerminalStatus } from '../core/ports.ts';
 import { createTerminal, type TimeClockTerminal } from '../core/terminal-core.ts';
-import { loadTerminalConfig, type LoadTerminalOptions, type TerminalConfig } from './config.ts';
+import type { TerminalConfig } from './config.ts';
 import { MqttTransport } from './mqtt-transport.ts';
 import { nodePseudonymHmac, nodeTimers, systemClock } from './node-platform.ts';
 import { SqliteOutbox } from './sqlite-outbox.ts';
@@ -40,8 +40,8 @@ export interface RunningTerminal {
   close(): Promise<void>;
 }
 
-/** Log lines to stderr without debug noise; the CLI passes its own logger. */
-function stderrLogger(terminalId: string): Logger {
+/** Log lines to stderr without debug noise (the default logger). */
+export function stderrLogger(terminalId: string): Logger {
   return (level, message) => {
     if (level !== 'debug') process.stderr.write(`${new Date().toISOString()} ${level} terminal ${terminalId}: ${message}\n`);
   };
@@ -95,18 +95,4 @@ export function startTerminal(config: TerminalConfig, io: TerminalIo, overrides:
       return closing;
     },
   };
-}
-
-/**
- * For `stadtsensor terminal --config <file>`: loads the configuration (throws ConfigError naming every problem),
- * starts the terminal and closes it on SIGTERM/SIGINT (then exits). Returns the running terminal.
- */
-export function runTerminalFromFile(configPath: string, io: TerminalIo, options: LoadTerminalOptions = {}): RunningTerminal {
-  const terminal = startTerminal(loadTerminalConfig(configPath, options), io);
-  const stop = (): void => {
-    void terminal.close().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  return terminal;
 }

@@ -1,0 +1,71 @@
+/**
+ * `stadtsensor terminal --config <file>`: the time-clock terminal as a service (systemd runs this, see
+ * hardware/timeclock/terminal-setup.md): kiosk page, badge reader, booking outbox, delivery to the ledger over MQTT.
+ */
+import type { Command } from 'commander';
+import { ConfigError, loadTerminalConfig, type TerminalConfig } from '../../firmware/timeclock/terminal/config.ts';
+import { describeReader, startTerminalService, TerminalStartError } from '../../firmware/timeclock/terminal/run.ts';
+import { stderrLogger } from '../../firmware/timeclock/terminal/terminal.ts';
+import { UsageError } from './input.ts';
+
+/** main.ts's EXIT.internal (not imported: main.ts imports this file). */
+const EXIT_INTERNAL = 1;
+
+function load(path: string): TerminalConfig {
+  try {
+    return loadTerminalConfig(path);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** What --check prints; never the key, only where it is and how long. */
+export function summarizeTerminalConfig(config: TerminalConfig): string {
+  const { mqtt, kiosk } = config;
+  const user = mqtt.username === undefined ? '' : ` as ${mqtt.username}`;
+  const host = kiosk.host.includes(':') ? `[${kiosk.host}]` : kiosk.host;
+  return [
+    `terminal ${config.terminal.id}: MQTT ${mqtt.url}${user}, client id ${mqtt.clientId}`,
+    `pseudonym key ${config.pseudonymKeyFile} (${config.pseudonymKey.length} bytes); outbox ${config.outbox.path}`,
+    `badge reader: ${describeReader(config.reader)}`,
+    `kiosk page: http://${host}:${kiosk.port}/ (times in ${kiosk.timeZone ?? 'the system time zone'})`,
+  ].join('\n');
+}
+
+function signalled(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
+}
+
+export function registerTimeclockCommands(program: Command): void {
+  program
+    .command('terminal')
+    .description('run the time-clock terminal: badge reader, booking outbox, MQTT to the ledger, kiosk page (see hardware/timeclock/terminal-setup.md)')
+    .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON), e.g. /etc/stadtsensor/terminal.yaml')
+    .option('--check', 'check the configuration, print what it sets up and exit')
+    .action(async (opts: { config: string; check?: boolean }) => {
+      const config = load(opts.config);
+      if (opts.check) {
+        console.log(`${opts.config}: ok\n${summarizeTerminalConfig(config)}`);
+        return;
+      }
+      // listening before anything starts: a SIGTERM during start-up still closes everything
+      const stop = signalled();
+      const log = stderrLogger(config.terminal.id);
+      const service = await startTerminalService(config, { log }).catch((error: unknown) => {
+        throw error instanceof TerminalStartError ? new UsageError(error.message, EXIT_INTERNAL) : error;
+      });
+      const signal = await stop;
+      log('info', `${signal}: stopping`);
+      await service.close();
+      log('info', 'stopped');
+    });
+}
