@@ -16,6 +16,7 @@ import { Ledger } from './ledger.ts';
 import { badgePseudonym, parseUid, PseudonymKeyError, readPseudonymKey } from './pseudonym.ts';
 import { openStore } from './store/open-store.ts';
 import { LedgerStoreError, type Actor, type LedgerStore } from './store/types.ts';
+import { firstStopSignal } from '../../tools/cli/signals.ts';
 
 interface CommonOptions {
   config: string;
@@ -89,18 +90,6 @@ function pseudonymOf(opts: { uid?: string; badge?: string }, config: LedgerConfi
   return badgePseudonym(readPseudonymKey(config.pseudonymKeyFile), parseUid(opts.uid!));
 }
 
-function signalled(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.once('SIGINT', on);
-    process.once('SIGTERM', on);
-  });
-}
-
 export function registerLedgerCommands(program: Command): void {
   const ledger = program.command('ledger').description('the booking ledger of the time-clock terminals (see docs/timeclock/ledger.md)');
   // nested commands inherit these only when they are set before the commands are added
@@ -119,7 +108,7 @@ export function registerLedgerCommands(program: Command): void {
         return;
       }
       const service = await Ledger.start({ config });
-      const signal = await signalled();
+      const signal = await firstStopSignal();
       service.logger.info(`${signal}: stopping`);
       await service.stop();
     });

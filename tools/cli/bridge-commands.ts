@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../../gateway-bridge/src/config/load.ts
 import type { BridgeConfig } from '../../gateway-bridge/src/config/schema.ts';
 import { runDemo } from '../demo/run-demo.ts';
 import { UsageError } from './input.ts';
+import { firstStopSignal } from './signals.ts';
 
 function load(path: string): BridgeConfig {
   try {
@@ -25,18 +26,6 @@ function summarize(config: BridgeConfig): string {
     `output ${config.mqtt.url} as ${config.mqtt.format}, topics ${config.mqtt.topicPrefix}/...; outbox ${config.outbox.path}`,
     ...config.source.warnings.map((w) => `warning: ${w}`),
   ].join('\n');
-}
-
-function signalled(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.once('SIGINT', on);
-    process.once('SIGTERM', on);
-  });
 }
 
 function seconds(text: string): number {
@@ -58,7 +47,7 @@ export function registerBridgeCommands(program: Command): void {
         return;
       }
       const bridge = await Bridge.start(config);
-      const signal = await signalled();
+      const signal = await firstStopSignal();
       bridge.logger.info(`${signal}: stopping, flushing the outbox`);
       await bridge.stop(20_000);
     });

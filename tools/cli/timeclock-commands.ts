@@ -7,6 +7,7 @@ import { ConfigError, loadTerminalConfig, type TerminalConfig } from '../../firm
 import { describeReader, startTerminalService, TerminalStartError } from '../../firmware/timeclock/terminal/run.ts';
 import { stderrLogger } from '../../firmware/timeclock/terminal/terminal.ts';
 import { UsageError } from './input.ts';
+import { firstStopSignal } from './signals.ts';
 
 /** main.ts's EXIT.internal (not imported: main.ts imports this file). */
 const EXIT_INTERNAL = 1;
@@ -33,18 +34,6 @@ export function summarizeTerminalConfig(config: TerminalConfig): string {
   ].join('\n');
 }
 
-function signalled(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.once('SIGINT', on);
-    process.once('SIGTERM', on);
-  });
-}
-
 export function registerTimeclockCommands(program: Command): void {
   program
     .command('terminal')
@@ -58,7 +47,7 @@ export function registerTimeclockCommands(program: Command): void {
         return;
       }
       // listening before anything starts: a SIGTERM during start-up still closes everything
-      const stop = signalled();
+      const stop = firstStopSignal();
       const log = stderrLogger(config.terminal.id);
       const service = await startTerminalService(config, { log }).catch((error: unknown) => {
         throw error instanceof TerminalStartError ? new UsageError(error.message, EXIT_INTERNAL) : error;

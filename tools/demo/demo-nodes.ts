@@ -5,6 +5,7 @@
  * pseudo-terminal).
  */
 import loraPacketModule from 'lora-packet';
+import { fCntMsbBytes } from '../../gateway-bridge/src/lorawan/frame-counter.ts';
 import { encode } from '../../payload-schema/src/codec.ts';
 import type { DemoDevice } from './demo-devices.ts';
 
@@ -22,8 +23,6 @@ export interface AbpUplinkInput {
 }
 
 export function buildAbpUplink(input: AbpUplinkInput): Uint8Array {
-  const msb = Buffer.alloc(2);
-  msb.writeUInt16LE(Math.floor(input.fCnt / 0x10000) & 0xffff);
   const packet = loraPacket.fromFields(
     {
       MType: input.confirmed ? 'Confirmed Data Up' : 'Unconfirmed Data Up',
@@ -35,7 +34,7 @@ export function buildAbpUplink(input: AbpUplinkInput): Uint8Array {
     },
     Buffer.from(input.appSKey, 'hex'),
     Buffer.from(input.nwkSKey, 'hex'),
-    msb,
+    fCntMsbBytes(input.fCnt),
   );
   return new Uint8Array(packet.getPHYPayload()!);
 }

@@ -20,6 +20,7 @@ import type { BridgeEvent, Rejection } from '../../gateway-bridge/src/types.ts';
 import { mulberry32 } from '../simulator/scheduler.ts';
 import { PtyPair } from '../simulator/pty/pty-pair.ts';
 import { PtyRakModule } from '../simulator/pty/pty-module.ts';
+import { firstStopSignal } from '../cli/signals.ts';
 import { DEMO_P2P_KEYS } from '../simulator/world/keys.ts';
 import { demoDevices } from './demo-devices.ts';
 import { DemoNode, type DemoUplink } from './demo-nodes.ts';
@@ -55,18 +56,6 @@ export interface DemoSummary {
 
 const REPLAY_EVERY = 9;
 const NOISE_EVERY = 13;
-
-function interrupted(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const print = options.print ?? ((line: string) => process.stdout.write(line + '\n'));
@@ -173,7 +162,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     }, intervalMs);
     cleanups.unshift(() => clearInterval(timer));
 
-    const stops = [options.stopSignal ?? interrupted()];
+    const stops: Promise<unknown>[] = [options.stopSignal ?? firstStopSignal()];
     if (options.durationS !== undefined) stops.push(new Promise((resolve) => setTimeout(resolve, options.durationS! * 1000)));
     await Promise.race(stops);
     clearInterval(timer);

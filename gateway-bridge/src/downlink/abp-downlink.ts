@@ -4,6 +4,7 @@
  * asked for confirmation gets the ACK bit, with or without a payload.
  */
 import loraPacketModule from 'lora-packet';
+import { fCntMsbBytes as counterMsb } from '../lorawan/frame-counter.ts';
 
 // lora-packet is CommonJS typed as an ES default export: at run time the default import is the API itself.
 const loraPacket = loraPacketModule as unknown as typeof loraPacketModule.default;
@@ -21,12 +22,6 @@ export interface DownlinkFrameInput {
   ack: boolean;
 }
 
-/** lora-packet takes the upper 16 counter bits as a little-endian 2-byte buffer. */
-function counterMsb(fCnt: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(Math.floor(fCnt / 0x10000) & 0xffff);
-  return b;
-}
 
 /**
  * A bare ACK has no FPort (LoRaWAN 1.0.x 4.3.1: the FPort is present only with a payload); lora-packet's

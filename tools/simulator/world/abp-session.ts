@@ -4,6 +4,7 @@
  * payload; and build downlinks with the session's own counter.
  */
 import loraPacketModule from 'lora-packet';
+import { fCntMsbBytes as counterMsb } from '../../../gateway-bridge/src/lorawan/frame-counter.ts';
 
 // lora-packet is CommonJS typed as an ES default export: at run time the default import is the API itself.
 const loraPacket = loraPacketModule as unknown as typeof loraPacketModule.default;
@@ -29,13 +30,6 @@ export interface OpenedUplink {
 }
 
 const UPLINK_TYPES = ['Unconfirmed Data Up', 'Confirmed Data Up'];
-
-/** lora-packet takes the upper 16 counter bits as a little-endian 2-byte buffer. */
-function counterMsb(fCnt: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(Math.floor(fCnt / 0x10000) & 0xffff);
-  return b;
-}
 
 export class AbpSession {
   private readonly nwkSKey: Buffer;
