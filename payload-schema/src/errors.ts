@@ -41,7 +41,11 @@ export class PayloadError extends Error {
 
 /** How a value is shown inside an error message: strings quoted, everything else as String() does. */
 export function describeValue(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  // Objects are named, not converted: String() calls their toString, which may be missing or throw.
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (value !== null && typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
 }
 
 /** The type name used in WRONG_TYPE messages. */

@@ -117,6 +117,21 @@ describe('formatter envelope', () => {
     }
   });
 
+  it('names an object it cannot print instead of throwing while describing it', () => {
+    // String() of these throws: no callable toString, or no prototype at all
+    const unprintable = [{ toString: false }, Object.create(null) as object, [{ toString: 1 }]];
+    const names = ['an object', 'an object', 'an array'];
+    const data = (iceRisk: unknown) => ({ air: { temperature: 1, relativeHumidity: 50 }, surface: { temperature: 0 }, iceRisk, status: {}, battery: 3 });
+    unprintable.forEach((value, i) => {
+      const expected = [`iceRisk: unknown value ${names[i]} (expected one of: clear, watch, risk, unknown)`];
+      const ts = codec.encode(20, data(value));
+      expect(ts.ok ? 'encoded' : [ts.error.message]).toEqual(expected);
+      expect([firmwareCall(() => firmware.encode(20, data(value))).error]).toEqual(expected);
+      const downlink = plain(formatter.encodeDownlink({ data: { deviceConfig: { sendInterval: value } } }));
+      expect(downlink.errors).toHaveLength(1);
+    });
+  });
+
   it('round-trips a downlink through encodeDownlink and decodeDownlink', () => {
     const data = { deviceConfig: { sendInterval: 600, commands: { reportConfig: true } } };
     const encoded = plain(formatter.encodeDownlink({ data }));

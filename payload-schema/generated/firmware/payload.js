@@ -53,7 +53,10 @@ function typeName(v) {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 function describeValue(v) {
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'function') return 'a function';
+  if (v !== null && typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
+  return String(v);
 }
 function lengthError(atLeast, expected, actual) {
   fail(WRONG_LENGTH, '', { atLeast: atLeast, expected: expected, actual: actual });
