@@ -337,23 +337,31 @@ export class Bridge {
     this.#options.onRejection?.(rejection);
   }
 
-  /** Class A: a waiting downlink, or the ACK a confirmed uplink asked for, in the node's receive window. */
+  /**
+   * Class A: a waiting downlink, or the ACK a confirmed uplink asked for, in the node's receive window. The queue is
+   * read when the window opens, not when the uplink is accepted: an answer published in between (a ledger's booking
+   * acknowledgement, a reaction to this very uplink) still goes out in this window instead of after the next uplink.
+   */
   #answer(frame: AcceptedFrame, input: SerialInput): void {
-    const next = this.#downlinks.take(frame.device.id);
-    if (!next && !frame.confirmed) return;
-    const keys = this.#registry.sessionKeys(frame.device);
-    if (!keys || !frame.device.devAddr) return;
-    const fCnt = this.#downCounter.take(frame.device.devEui);
-    const phyPayload = buildAbpDownlink({
-      devAddr: frame.device.devAddr,
-      nwkSKey: keys.nwkSKey.toString('hex'),
-      appSKey: keys.appSKey.toString('hex'),
-      fCnt,
-      ack: frame.confirmed,
-      ...(next ? { port: next.port, payload: next.payload } : {}),
-    });
+    if (!frame.device.devAddr) return;
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
+      const next = this.#downlinks.take(frame.device.id);
+      if (!next && !frame.confirmed) return;
+      const keys = this.#registry.sessionKeys(frame.device);
+      if (!keys) {
+        if (next) this.#downlinks.push(next);
+        return;
+      }
+      const fCnt = this.#downCounter.take(frame.device.devEui);
+      const phyPayload = buildAbpDownlink({
+        devAddr: frame.device.devAddr!,
+        nwkSKey: keys.nwkSKey.toString('hex'),
+        appSKey: keys.appSKey.toString('hex'),
+        fCnt,
+        ack: frame.confirmed,
+        ...(next ? { port: next.port, payload: next.payload } : {}),
+      });
       input.sendDownlink(phyPayload).then(
         () => {
           this.counts.downlinksSent++;

@@ -234,6 +234,27 @@ describe.each(['mosquitto', 'aedes'] as const)('the bridge with %s', (brokerKind
     expect(opened).toMatchObject({ ack: true, fPort: null, fCnt: 1 });
   });
 
+  it('sends a downlink asked for just after an uplink in that uplink\'s window, not after the next one', async () => {
+    await waitFor('the module back in reception', () => radio.module.listening, 3_000);
+    const transmitted = radio.module.transmitted.length;
+    const sentAt = Date.now();
+    hear(uplink(third, 3, 20, ROAD));
+    // what a ledger does: it sees the uplink, then answers
+    await waitFor('the uplink published', () => ups().some((e) => e.device.id === third.id && e.fCnt === 3));
+    expect(Date.now() - sentAt).toBeLessThan(400);
+    await sub.client.publishAsync(`stadtsensor/${third.id}/down`, JSON.stringify({ deviceConfig: { sendInterval: 900 } }), { qos: 1 });
+    await waitFor('the module to transmit the downlink', () => radio.module.transmitted.length > transmitted, 5_000);
+    expect(Date.now() - sentAt).toBeLessThan(1_000);
+    const opened = parseDownlink(radio.module.transmitted.at(-1)!.payload, {
+      devAddr: bytesOf(third.devAddr),
+      nwkSKey: bytesOf(third.nwkSKey),
+      appSKey: bytesOf(third.appSKey),
+      fCntDownExpected: 2,
+    });
+    if (typeof opened === 'string') throw new Error(`the node refused the downlink: ${opened}`);
+    expect(codec.decodeDownlink(opened.fPort!, opened.payload)).toMatchObject({ ok: true, data: { deviceConfig: { sendInterval: 900 } } });
+  });
+
   it('refuses a downlink the schema cannot encode, and one for an unknown device', async () => {
     await sub.client.publishAsync(`stadtsensor/${third.id}/down`, '{"deviceConfig":{"sendInterval":-1}}', { qos: 1 });
     await sub.client.publishAsync('stadtsensor/no-such-node/down', '{"deviceConfig":{"sendInterval":600}}', { qos: 1 });
