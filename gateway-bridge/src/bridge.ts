@@ -437,7 +437,7 @@ export class Bridge {
       const rejection: Rejection = {
         reason: 'input-malformed',
         detail: `downlink for ${deviceId}: ${detail}`,
-        input: 'serial',
+        input: 'downlink',
         gatewayId: this.config.gateway.id,
         receivedAt: new Date().toISOString(),
         device: deviceId,

@@ -17,6 +17,9 @@ export type ClockSource =
 
 export type InputKind = 'serial' | 'ttn' | 'chirpstack';
 
+/** Where a refused frame, line or request came from: an input, or a downlink asked for on `<device>/down`. */
+export type RejectionSource = InputKind | 'downlink';
+
 /** How one receiver heard one frame. */
 export interface RxInfo {
   /** Serial input id (config `serial[].id`) or the network's gateway id. */
@@ -104,7 +107,7 @@ export interface Rejection {
   reason: RejectReason;
   /** One line for people, e.g. "MIC does not match NwkSKey of road-3". */
   detail: string;
-  input: InputKind;
+  input: RejectionSource;
   gatewayId: string;
   receivedAt: string;
   devAddr?: string;

@@ -262,6 +262,7 @@ describe.each(['mosquitto', 'aedes'] as const)('the bridge with %s', (brokerKind
     const details = rejected().filter((r) => r.detail.startsWith('downlink for')).map((r) => r.detail);
     expect(details.join('\n')).toMatch(/sendInterval/);
     expect(details.join('\n')).toMatch(/no-such-node: no such device/);
+    expect(rejected().filter((r) => r.detail.startsWith('downlink for')).map((r) => r.input)).toEqual(['downlink', 'downlink']);
   });
 
   it('takes uplinks from The Things Stack through the same decoding', async () => {
