@@ -2,6 +2,7 @@
  * The LoRa modem as the apps see it. The RUI3 driver (RAK3172) implements it; a RAK811 driver can implement it too.
  * Error-first callbacks in the EspruinoDocs style (devices/RN2483.js); errors are short codes, never exceptions.
  */
+import type { Logger } from './at-line.ts';
 
 /**
  * timeout: the modem did not answer (after a few in a row the driver resets it and recovers);
@@ -116,6 +117,15 @@ export interface ModemStats {
   timeouts: number;
   resets: number;
   linesDropped: number;
+}
+
+/** What every modem driver's `connect(serial, timers, options)` takes. */
+export interface ModemOptions {
+  log?: Logger;
+  /** Pulls the module's reset pin. Without it the driver resets with a software command (useless if the module hangs). */
+  hardReset?: () => void;
+  /** For the join backoff jitter; default Math.random. */
+  random?: () => number;
 }
 
 export interface Modem {

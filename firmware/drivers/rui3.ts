@@ -9,21 +9,19 @@
  * `AT` probe; after 3 timeouts in a row the driver resets the modem (reset pin, else ATZ), waits for the boot banner,
  * re-applies the last configuration and rejoins. AT_NO_NETWORK_JOINED is followed by a rejoin. Both happen before
  * the next operation. Values are range-checked by the modem (AT_PARAM_ERROR: 'param'). Keys never reach the log.
+ * Every configuration ends with AT+LPM=1, so the module sleeps by itself between commands (re-applied after a reset).
+ * In a bundle built for one radio mode (firmware/core/radio.ts) the other mode's operations answer 'mode'.
  */
 import { toHex } from '../../payload-schema/generated/firmware/payload.js';
 import { EU868_DATA_RATES } from '../core/airtime.ts';
+import { RADIO_LORAWAN, RADIO_P2P } from '../core/radio.ts';
 import { cancelTimer, lineSplitter, type Logger, type SerialPort, type Timers } from './at-line.ts';
-import type { DownlinkListener, JoinOptions, LoRaWanSettings, Modem, ModemCallback, ModemError, P2PPacket, P2PSettings, SendResult } from './modem.ts';
+import type { DownlinkListener, JoinOptions, LoRaWanSettings, Modem, ModemCallback, ModemError, ModemOptions, P2PPacket, P2PSettings, SendResult } from './modem.ts';
 import { loRaWanCommands, modemError, p2pCommand, redact } from './rui3/commands.ts';
 import { eventParser, type Rui3Event } from './rui3/events.ts';
 
-export interface Rui3Options {
-  log?: Logger;
-  /** Pulls the module's reset pin. Without it the driver resets with ATZ (useless if the module hangs). */
-  hardReset?: () => void;
-  /** For the join backoff jitter; default Math.random. */
-  random?: () => number;
-}
+/** Without hardReset the driver resets with ATZ. */
+export type Rui3Options = ModemOptions;
 
 /** RUI3 answers at once; a flash write takes up to ~100 ms. */
 const COMMAND_MS = 2000;
@@ -39,8 +37,8 @@ const JOIN_ATTEMPT_MS = 15000;
 const SEND_MS = 20000;
 /** To +EVT:SEND_CONFIRMED_*: as SEND_MS, plus AT+RETY retransmissions (at the faster data rates). */
 const CONFIRMED_MS = 60000;
-/** RUI3 prints a downlink right after its uplink's completion event. */
-const DOWNLINK_GRACE_MS = 200;
+/** RUI3 prints a downlink right after its uplink's completion event: one line, 5 ms at 115200 baud. */
+const DOWNLINK_GRACE_MS = 100;
 /** 239 bytes at SF12/125 kHz, CR 4/8 take 13.2 s on air. */
 const P2P_SEND_MS = 20000;
 const P2P_RECEIVE_MARGIN_MS = 3000;
@@ -102,7 +100,7 @@ export function connect(serial: SerialPort, timers: Timers, options?: Rui3Option
       mode = e.p2p ? 0 : 1;
     }
     if (e.type === 'JOINED') joined = true;
-    if (e.type === 'RX') {
+    if (RADIO_LORAWAN && e.type === 'RX') {
       const d = e.downlink;
       listeners.forEach((listener) => callApp(() => listener(d.port, d.bytes, d.rssi, d.snr)));
     }
@@ -189,6 +187,14 @@ export function connect(serial: SerialPort, timers: Timers, options?: Rui3Option
     });
   }
 
+  /**
+   * RUI3's low-power mode: the module sleeps by itself between commands and radio events (1.69 µA) and wakes on
+   * the UART. Not every RUI3 version has AT+LPM: a module that refuses it works on, awake between commands.
+   */
+  function lowPower(finish: ModemCallback): void {
+    cmd('AT+LPM=1', (err) => finish(err === 'timeout' ? err : null));
+  }
+
   function applyLoRaWan(s: LoRaWanSettings, finish: ModemCallback): void {
     const list = loRaWanCommands(s);
     if (!list) return finish('param');
@@ -200,7 +206,8 @@ export function connect(serial: SerialPort, timers: Timers, options?: Rui3Option
         ? finish(err)
         : commands(list, (err2) => {
             cfm = err2 ? undefined : s.confirmed;
-            finish(err2);
+            if (err2) finish(err2);
+            else lowPower(finish);
           }),
     );
   }
@@ -208,7 +215,7 @@ export function connect(serial: SerialPort, timers: Timers, options?: Rui3Option
   function applyP2P(s: P2PSettings, finish: ModemCallback): void {
     reapply = (cb) => applyP2P(s, cb);
     joinOptions = undefined;
-    ensureMode(0, (err) => (err ? finish(err) : cmd(p2pCommand(s), (err2) => finish(err2))));
+    ensureMode(0, (err) => (err ? finish(err) : cmd(p2pCommand(s), (err2) => (err2 ? finish(err2) : lowPower(finish)))));
   }
 
   /** Rounds of join requests with a backoff between them; ABP only activates its session. */
@@ -312,7 +319,7 @@ export function connect(serial: SerialPort, timers: Timers, options?: Rui3Option
     joined = false;
     mode = undefined;
     log('warn', 'resetting the modem');
-    const rejoin = (err: ModemError | null): void => (err || !joinOptions ? finish(err) : join(joinOptions, finish));
+    const rejoin = (err: ModemError | null): void => (err || !RADIO_LORAWAN || !joinOptions ? finish(err) : join(joinOptions, finish));
     const restore = (): void => (reapply ? reapply(rejoin) : cmd('AT', rejoin, PROBE_MS));
     expect(BOOT_MS, (e) => e.type === 'BOOT' && restore(), restore);
     if (o.hardReset) o.hardReset();
@@ -352,7 +359,7 @@ export function connect(serial: SerialPort, timers: Timers, options?: Rui3Option
         if (err === 'not_joined') joined = false;
         callApp(() => cb(err, result));
         const j = joinOptions;
-        const tail = err === 'timeout' ? check : err === 'not_joined' && j ? (f: ModemCallback) => join(j, f) : undefined;
+        const tail = err === 'timeout' ? check : RADIO_LORAWAN && err === 'not_joined' && j ? (f: ModemCallback) => join(j, f) : undefined;
         if (!tail) return done();
         tail((err2) => {
           clearWait();
@@ -375,22 +382,29 @@ export function connect(serial: SerialPort, timers: Timers, options?: Rui3Option
     lineSplitter(onLine, () => counts.linesDropped++),
   );
 
+  /** An operation of the radio mode this bundle was built without (firmware/core/radio.ts): 'mode'. */
+  function absent(cb: (err: ModemError) => void): void {
+    timers.setTimeout(() => cb('mode'), 0);
+  }
+
   return {
-    configure: queued(applyLoRaWan),
-    join: queued(join),
-    send: (port, bytes, opts, cb) => {
-      const confirmed = opts && opts.confirmed !== undefined ? opts.confirmed : !!(settings && settings.confirmed);
-      run<SendResult>(
-        (finish) => send(port, bytes, confirmed, finish),
-        (err, result) => cb(err, result || {}),
-      );
-    },
+    configure: RADIO_LORAWAN ? queued(applyLoRaWan) : (_s, cb) => absent(cb),
+    join: RADIO_LORAWAN ? queued(join) : (_o, cb) => absent(cb),
+    send: RADIO_LORAWAN
+      ? (port, bytes, opts, cb) => {
+          const confirmed = opts && opts.confirmed !== undefined ? opts.confirmed : !!(settings && settings.confirmed);
+          run<SendResult>(
+            (finish) => send(port, bytes, confirmed, finish),
+            (err, result) => cb(err, result || {}),
+          );
+        }
+      : (_p, _b, _o, cb) => absent((err) => cb(err, {})),
     onDownlink: (listener) => {
       listeners.push(listener);
     },
-    configureP2P: queued(applyP2P),
-    sendP2P: queued(sendP2P),
-    receiveP2P: queued(receiveP2P),
+    configureP2P: RADIO_P2P ? queued(applyP2P) : (_s, cb) => absent(cb),
+    sendP2P: RADIO_P2P ? queued(sendP2P) : (_b, cb) => absent(cb),
+    receiveP2P: RADIO_P2P ? queued(receiveP2P) : (_w, cb) => absent(cb),
     sleep: queued(sleep),
     reset: (cb) => run(recover, cb),
     isJoined: () => joined,

@@ -14,5 +14,10 @@ export declare const modem: BoardProfile['modem'];
 export declare const i2c: BoardProfile['i2c'];
 export declare const battery: BoardProfile['battery'];
 export declare const leds: BoardProfile['leds'];
+export declare const rfid: BoardProfile['rfid'];
+export declare const buttons: BoardProfile['buttons'];
+export declare const buzzer: BoardProfile['buzzer'];
+export declare const ranger: BoardProfile['ranger'];
+export declare const barriers: BoardProfile['barriers'];
 /** Derived by the build: the MCU is an nRF52 (mcu starts with `nRF52`). */
 export declare const nrf52: boolean;

@@ -171,6 +171,11 @@ export class Bridge {
     return this.#client.connected;
   }
 
+  /** Connections to the output broker after the first one. */
+  get mqttReconnects(): number {
+    return this.#reconnects;
+  }
+
   get metricsUrl(): string | undefined {
     return this.#metricsServer?.url;
   }

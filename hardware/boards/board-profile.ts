@@ -8,8 +8,8 @@
 export type PinName = string;
 
 export interface ModemWiring {
-  /** The modem module; RAK3172 speaks RUI3 AT commands. */
-  chip: 'RAK3172';
+  /** The modem module; RAK3172 speaks RUI3 AT commands, RAK811 its V3 AT command set. */
+  chip: 'RAK3172' | 'RAK811';
   /** Espruino's UART object that talks to the modem's AT port. */
   serial: 'Serial1' | 'Serial2' | 'Serial3' | 'Serial4' | 'Serial5' | 'Serial6';
   baud: number;
@@ -43,6 +43,61 @@ export interface BatteryDivider {
   vrefMeasured: boolean;
 }
 
+/**
+ * An ultrasonic ranger's UART (water-level node): the ranger only sends, so the board needs its RX pin, and a pin
+ * that switches the ranger's supply (through a load switch) so that it draws nothing between readings. `serial`
+ * may be the modem's UART: the app then borrows it while the modem is idle (hardware/water-level-node.md).
+ */
+export interface RangerWiring {
+  serial: ModemWiring['serial'];
+  baud: number;
+  /** The board's receive pin, wired to the ranger's TX (MaxBotix pin 5, A01NYUB TX). */
+  rx: PinName;
+  /** High: the ranger is powered. */
+  power: PinName;
+}
+
+/** An MFRC522 RFID reader on SPI (LoRa-only time clock). SPI mode 0, MSB first (MFRC522 datasheet 8.1.2). */
+export interface RfidWiring {
+  chip: 'MFRC522';
+  /** Espruino's hardware SPI port. */
+  spi: 'SPI1' | 'SPI2' | 'SPI3';
+  sck: PinName;
+  miso: PinName;
+  mosi: PinName;
+  /** The reader's NSS (SDA on the common modules), active low. */
+  nss: PinName;
+  /** The reader's NRSTPD: low powers it down, the rising edge resets it. */
+  reset: PinName;
+  /** SPI clock in Hz (the MFRC522 takes up to 10 MHz). */
+  baud: number;
+}
+
+/** Booking buttons, each from its pin to GND (the firmware turns on the pin's pull-up). */
+export interface ButtonWiring {
+  come: PinName;
+  go: PinName;
+  breakStart: PinName;
+  breakEnd: PinName;
+  errand: PinName;
+}
+
+/** An active buzzer (sounds while its pin is high, through a transistor). */
+export interface BuzzerWiring {
+  pin: PinName;
+}
+
+/**
+ * Light-barrier inputs of a garage counter (hardware/garage-node.md): one pair per lane, `a` on the outside (a car
+ * entering passes `a` first), `b` on the inside. The inputs get pull-ups; `blockedLevel` is what a pin reads while
+ * its beam is interrupted (1 with light-on open-collector outputs: a dead sensor or a cut cable reads as blocked).
+ * STM32 boards cannot watch two pins with the same number (A0 and B0).
+ */
+export interface BarrierWiring {
+  lanes: { a: PinName; b: PinName }[];
+  blockedLevel: 0 | 1;
+}
+
 export interface BoardProfile {
   /** Same as the file name without `.json`. */
   id: string;
@@ -59,6 +114,14 @@ export interface BoardProfile {
   battery: BatteryDivider;
   /** On-board LEDs, LED1 first. */
   leds: PinName[];
+  /** Optional: an ultrasonic ranger (water-level node). */
+  ranger?: RangerWiring;
+  /** Optional: an MFRC522 reader, booking buttons and a buzzer (LoRa-only time clock). */
+  rfid?: RfidWiring;
+  buttons?: ButtonWiring;
+  buzzer?: BuzzerWiring;
+  /** Optional: light-barrier inputs (garage counter node). */
+  barriers?: BarrierWiring;
 }
 
 function range(prefix: string, from: number, to: number): string[] {
@@ -89,6 +152,11 @@ export function boardPins(profile: BoardProfile): { role: string; pin: PinName }
     { role: 'i2c.sda', pin: profile.i2c.sda },
     { role: 'battery.pin', pin: profile.battery.pin },
     ...profile.leds.map((pin, i) => ({ role: `leds[${i}]`, pin })),
+    ...(profile.ranger ? [{ role: 'ranger.rx', pin: profile.ranger.rx }, { role: 'ranger.power', pin: profile.ranger.power }] : []),
+    ...(profile.rfid ? (['sck', 'miso', 'mosi', 'nss', 'reset'] as const).map((key) => ({ role: `rfid.${key}`, pin: profile.rfid![key] })) : []),
+    ...(profile.buttons ? (['come', 'go', 'breakStart', 'breakEnd', 'errand'] as const).map((key) => ({ role: `buttons.${key}`, pin: profile.buttons![key] })) : []),
+    ...(profile.buzzer ? [{ role: 'buzzer.pin', pin: profile.buzzer.pin }] : []),
+    ...(profile.barriers ? profile.barriers.lanes.flatMap((lane, i) => [{ role: `barriers.lanes[${i}].a`, pin: lane.a }, { role: `barriers.lanes[${i}].b`, pin: lane.b }]) : []),
   ];
 }
 
@@ -103,6 +171,10 @@ const oneOf =
   (...values: string[]): Check =>
   (v) =>
     typeof v === 'string' && values.includes(v) ? null : `expected one of ${values.join(', ')}`;
+const laneList: Check = (v) =>
+  Array.isArray(v) && v.length > 0 && v.every((l) => isObject(l) && Object.keys(l).sort().join() === 'a,b' && str(l.a) === null && str(l.b) === null)
+    ? null
+    : 'expected a non-empty list of { a, b } pin names';
 const pinList: Check = (v) => (Array.isArray(v) && v.length > 0 && v.every((p) => str(p) === null) ? null : 'expected a non-empty list of pin names');
 
 const SHAPE: Record<string, Check | Record<string, Check>> = {
@@ -113,7 +185,7 @@ const SHAPE: Record<string, Check | Record<string, Check>> = {
   variables: positiveInt,
   builtinAes: bool,
   modem: {
-    chip: oneOf('RAK3172'),
+    chip: oneOf('RAK3172', 'RAK811'),
     serial: oneOf('Serial1', 'Serial2', 'Serial3', 'Serial4', 'Serial5', 'Serial6'),
     baud: positiveInt,
     rx: str,
@@ -125,7 +197,15 @@ const SHAPE: Record<string, Check | Record<string, Check>> = {
   i2c: { bus: oneOf('I2C1', 'I2C2', 'I2C3'), scl: str, sda: str, bitrate: positiveInt },
   battery: { pin: str, r1Ohms: positive, r2Ohms: positive, vrefVolts: positive, vrefMeasured: bool },
   leds: pinList,
+  ranger: { serial: oneOf('Serial1', 'Serial2', 'Serial3', 'Serial4', 'Serial5', 'Serial6'), baud: positiveInt, rx: str, power: str },
+  rfid: { chip: oneOf('MFRC522'), spi: oneOf('SPI1', 'SPI2', 'SPI3'), sck: str, miso: str, mosi: str, nss: str, reset: str, baud: positiveInt },
+  buttons: { come: str, go: str, breakStart: str, breakEnd: str, errand: str },
+  buzzer: { pin: str },
+  barriers: { lanes: (v) => laneList(v), blockedLevel: (v) => (v === 0 || v === 1 ? null : 'expected 0 or 1') },
 };
+
+/** Top-level fields a profile may leave out (hardware not every node has). */
+export const OPTIONAL_FIELDS: string[] = ['rfid', 'buttons', 'buzzer', 'ranger', 'barriers'];
 
 function checkShape(value: unknown, shape: Record<string, Check | Record<string, Check>>, path: string, problems: string[]): void {
   if (!isObject(value)) {
@@ -134,7 +214,9 @@ function checkShape(value: unknown, shape: Record<string, Check | Record<string,
   }
   for (const key of Object.keys(value)) if (!(key in shape)) problems.push(`${path}${key}: unknown field`);
   for (const [key, check] of Object.entries(shape)) {
-    if (!(key in value)) problems.push(`${path}${key}: missing`);
+    if (!(key in value)) {
+      if (!OPTIONAL_FIELDS.includes(path + key)) problems.push(`${path}${key}: missing`);
+    }
     else if (typeof check === 'function') {
       const problem = check(value[key]);
       if (problem) problems.push(`${path}${key}: ${problem}`);

@@ -10,6 +10,7 @@ import { ConfigError } from '../../gateway-bridge/src/config/errors.ts';
 import { UsageError } from '../../tools/cli/input.ts';
 import { loadLedgerConfig, LEDGER_DEFAULTS, type LedgerConfig } from './config.ts';
 import { berlinMidnight, berlinMonth, berlinTime } from './export/berlin-time.ts';
+import { badgeListFileText, exportBadgeList } from './export/badge-list-file.ts';
 import { bookingsCsv } from './export/csv.ts';
 import { summarize, summaryCsv } from './export/summary.ts';
 import { Ledger } from './ledger.ts';
@@ -173,6 +174,20 @@ export function registerLedgerCommands(program: Command): void {
         await store.audit('badge.list', { mappings: all.length }, by);
         console.log('badge\temployee\tvalid from\tvalid until\trevoked');
         for (const m of all) console.log(`${m.badge}\t${m.employeeId}\t${local(m.validFrom)}\t${local(m.validTo)}\t${local(m.revokedAt)}`);
+      });
+    });
+
+  common(badge.command('export-list'))
+    .description('write the badge list (pseudonyms and greetings, as published on MQTT) for terminals without MQTT, e.g. LoRa-only sites')
+    .option('--out <file>', 'write here (mode 600) instead of standard output')
+    .action(async (opts: CommonOptions & { out?: string }) => {
+      await withStore(opts, async (store, by, config) => {
+        const list = await exportBadgeList(store, config.defaultGreeting, by, opts.out ?? 'stdout');
+        const text = badgeListFileText(list);
+        if (opts.out !== undefined) {
+          writeFileSync(opts.out, text, { mode: 0o600 });
+          console.log(`badge list version ${list.version}: ${list.badges.length} badges, ${list.revoked.length} revoked -> ${opts.out}`);
+        } else process.stdout.write(text);
       });
     });
 

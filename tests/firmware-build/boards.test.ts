@@ -16,15 +16,16 @@ function changed(profile: BoardProfile, change: (copy: BoardProfile & Record<str
 }
 
 describe('board profiles', () => {
-  it('are the MDBT42Q and Pico boards with a RAK3172, and all validate', () => {
-    expect(listBoards()).toEqual(['mdbt42q-rak3172', 'pico-rak3172']);
+  it('are the MDBT42Q and Pico boards with a RAK3172 or a RAK811, and all validate', () => {
+    expect(listBoards()).toEqual(['mdbt42q-rak3172', 'mdbt42q-rak811', 'pico-rak3172', 'pico-rak811']);
     for (const profile of profiles) {
       const file = join(BOARDS_DIR, `${profile.id}.json`);
       expect(validateBoardProfile(JSON.parse(readFileSync(file, 'utf8')), profile.id), file).toEqual([]);
-      expect(profile.modem.chip).toBe('RAK3172');
+      expect(profile.modem.chip).toBe(profile.id.endsWith('-rak811') ? 'RAK811' : 'RAK3172');
       expect(profile.modem.baud).toBe(115200);
-      // RAK3172 AT port: UART2, PA2 TX / PA3 RX (shared/reference/sensors.md)
-      expect([profile.modem.modemTx, profile.modem.modemRx]).toEqual(['PA2', 'PA3']);
+      // RAK3172 AT port: UART2, PA2 TX / PA3 RX (shared/reference/sensors.md); RAK811: UART1, PA9 TX / PA10 RX
+      // (RAK811 module datasheet, pins 6 and 7)
+      expect([profile.modem.modemTx, profile.modem.modemRx]).toEqual(profile.modem.chip === 'RAK811' ? ['PA9', 'PA10'] : ['PA2', 'PA3']);
       // neither board's Espruino build has AES (shared/reference/espruino.md)
       expect(profile.builtinAes).toBe(false);
     }

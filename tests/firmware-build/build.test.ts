@@ -12,11 +12,17 @@ const outDir = mkdtempSync(join(tmpdir(), 'stadtsensor-firmware-dist-'));
 const builds: FirmwareBuild[] = [];
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
+/** Apps whose LoRaWAN bundle (`--radio lorawan`) is built here as well; every app's P2P bundle (the default) is. */
+const LORAWAN_APPS = new Set(['road-climate', 'selftest']);
+
 beforeAll(async () => {
   for (const app of listApps()) {
-    for (const board of listBoards()) builds.push(await buildFirmware({ app, board, minify: true, outDir }));
+    for (const board of listBoards()) {
+      builds.push(await buildFirmware({ app, board, minify: true, outDir }));
+      if (LORAWAN_APPS.has(app)) builds.push(await buildFirmware({ app, board, radio: 'lorawan', minify: true, outDir }));
+    }
   }
-});
+}, 600_000);
 
 function bundlesOf(build: FirmwareBuild): [string, string][] {
   return [
@@ -29,14 +35,14 @@ describe('buildFirmware: every app for every board', () => {
   it('finds the apps and boards', () => {
     expect(listApps()).toContain('selftest');
     expect(listBoards()).toEqual(expect.arrayContaining(['mdbt42q-rak3172', 'pico-rak3172']));
-    expect(builds).toHaveLength(listApps().length * listBoards().length);
+    expect(builds).toHaveLength((listApps().length + LORAWAN_APPS.size) * listBoards().length);
   });
 
   it('writes a plain and a smaller minified bundle without compatibility problems', () => {
     for (const build of builds) {
       const compatibility = build.problems.filter((p) => p.rule !== 'size-budget');
-      expect(formatBuildProblems(compatibility), `${build.app}-${build.board}`).toBe('');
-      expect(build.file).toBe(join(outDir, `${build.app}-${build.board}.js`));
+      expect(formatBuildProblems(compatibility), `${build.app}-${build.board}-${build.radio}`).toBe('');
+      expect(build.file).toBe(join(outDir, `${build.app}-${build.board}${build.radio === 'p2p' ? '' : '-lorawan'}.js`));
       expect(readFileSync(build.file, 'utf8')).toBe(build.code);
       expect(readFileSync(build.minifiedFile ?? '', 'utf8')).toBe(build.minifiedCode);
       expect(build.bytes).toBe(Buffer.byteLength(build.code));
@@ -74,9 +80,41 @@ describe('buildFirmware: every app for every board', () => {
   });
 });
 
+describe('radio modes (--radio)', () => {
+  const roadClimate = (radio: string): FirmwareBuild[] => builds.filter((b) => b.app === 'road-climate' && b.radio === radio);
+
+  it('leaves the other mode out of each road-climate bundle: no join in P2P, no AES, CMAC or ABP frames in LoRaWAN', () => {
+    expect(roadClimate('p2p')).toHaveLength(listBoards().length);
+    // the commands each modem's driver writes in each mode (rui3.ts; rak811.ts for boards with a RAK811)
+    const commands = (board: string): { p2p: string[]; lorawan: string[] } =>
+      loadBoard(board).modem.chip === 'RAK811'
+        ? { p2p: ['at+send=lorap2p:', 'transfer_mode:'], lorawan: ['at+join', 'at+send=lora:', 'dutycycle_enable'] }
+        : { p2p: ['AT+PSEND=', 'AT+PRECV='], lorawan: ['AT+JOIN=', 'AT+SEND='] };
+    for (const build of roadClimate('p2p')) {
+      const code = build.minifiedCode!;
+      const c = commands(build.board);
+      for (const p2p of c.p2p) expect(code).toContain(p2p);
+      for (const lorawan of [...c.lorawan, 'AT+DEVEUI', 'AT+BAND=', 'Restricted_Wait']) expect(code, `${build.board}: ${lorawan}`).not.toContain(lorawan);
+      expect(build.code).toContain('LoRa P2P, built by stadtsensor');
+    }
+    for (const build of roadClimate('lorawan')) {
+      const code = build.minifiedCode!;
+      const c = commands(build.board);
+      for (const lorawan of c.lorawan) expect(code).toContain(lorawan);
+      for (const p2p of [...c.p2p, 'AT+P2P=', 'ss.fcnt']) expect(code, `${build.board}: ${p2p}`).not.toContain(p2p);
+      expect(build.code).toContain('LoRa LoRaWAN, built by stadtsensor');
+    }
+  });
+
+  it('keeps both modes in the modules Node and the tests load (firmware/core/radio.ts)', async () => {
+    const radio = await import('../../firmware/core/radio.ts');
+    expect([radio.RADIO_P2P, radio.RADIO_LORAWAN]).toEqual([true, true]);
+  });
+});
+
 describe('the selftest bundle', () => {
   it('prints the AT command of a startup status uplink that decodes back, plain and minified, on every board', () => {
-    const selftests = builds.filter((build) => build.app === 'selftest');
+    const selftests = builds.filter((build) => build.app === 'selftest' && build.radio === 'p2p');
     expect(selftests.length).toBe(listBoards().length);
     for (const build of selftests) {
       const board = loadBoard(build.board);

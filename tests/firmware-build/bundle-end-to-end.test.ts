@@ -1,6 +1,6 @@
 /**
  * The minified road-climate bundle (`var` for `let`/`const`, arrows, log calls compiled out, the compact payload
- * codec, the board's branch only) on both boards in the simulated world, in both network modes: LoRaWAN through
+ * codec, the board's branch only) on every board in the simulated world, in both radio modes (`--radio`): LoRaWAN through
  * the simulated network server, P2P through the gateway module. tests/simulator covers the MDBT42Q bundle in depth;
  * this covers every combination the build produces, so that no size measure breaks a path those tests do not run.
  */
@@ -18,7 +18,7 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe.each(listBoards().flatMap((board) => [[board, 'lorawan'] as const, [board, 'p2p'] as const]))('minified road-climate on %s, %s', (board, network) => {
   it('reports, measures, takes a configuration downlink and says nothing on the error log', async () => {
-    const build = await buildFirmware({ app: 'road-climate', board, minify: true, outDir });
+    const build = await buildFirmware({ app: 'road-climate', board, radio: network, minify: true, outDir });
     expect(build.problems.filter((p) => p.rule !== 'size-budget')).toEqual([]);
     const w = createClimateWorld({
       bundle: build.minifiedCode!,

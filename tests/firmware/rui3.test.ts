@@ -116,6 +116,10 @@ class FakeRak3172 implements SerialPort {
     if (up === 'AT') return this.emit(['OK']);
     if (up === 'ATZ') return this.reboot();
     if (up === 'AT+NWM=?') return this.emit(['AT+NWM=' + this.workMode, 'OK']);
+    if ((m = /^AT\+LPM=([01])$/.exec(up))) {
+      this.values.LPM = m[1]!;
+      return this.emit(['OK']);
+    }
     if ((m = /^AT\+NWM=([0-2])$/.exec(up))) {
       this.workMode = Number(m[1]);
       this.emit(['OK']);
@@ -265,8 +269,19 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
         'AT+ADR=0',
         'AT+DR=5',
         'AT+CFM=0',
+        'AT+LPM=1',
       ]);
-      expect(fake.values).toMatchObject({ BAND: '4', NJM: '1', APPKEY: APP_KEY, DR: '5', ADR: '0' });
+      expect(fake.values).toMatchObject({ BAND: '4', NJM: '1', APPKEY: APP_KEY, DR: '5', ADR: '0', LPM: '1' });
+    });
+
+    it('goes on when the module has no low-power mode (AT+LPM unknown to older RUI3)', () => {
+      fake.override(/^AT\+LPM=/, () => (fake.emit(['AT_COMMAND_NOT_FOUND']), true));
+      const m = modem();
+      const r = recorder<void>();
+      m.configure(OTAA, r.cb);
+      vi.advanceTimersByTime(1000);
+      expect(r.calls).toEqual([[null, undefined]]);
+      expect(fake.commands().slice(-2)).toEqual(['AT+CFM=0', 'AT+LPM=1']);
     });
 
     it('switches a module in P2P mode to LoRaWAN and waits for its banner first', () => {
@@ -737,13 +752,14 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
         'AT+ADR=0',
         'AT+DR=5',
         'AT+CFM=0',
+        'AT+LPM=1', // not kept across a restart: set again
         'AT+JOIN=1:0:8:0',
         'AT+SEND=2:02',
       ]);
       const after = m.stats();
       expect(after.resets - before.resets).toBe(1);
       expect(after.timeouts - before.timeouts).toBe(3);
-      expect(after.commandsSent - before.commandsSent).toBe(14);
+      expect(after.commandsSent - before.commandsSent).toBe(15);
       expect(m.isJoined()).toBe(true);
     });
 
@@ -785,7 +801,7 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
       vi.advanceTimersByTime(BOOT_MS + 1000 + JOIN_EVENT_MS);
       expect(r.calls).toEqual([[null, undefined]]);
       expect(fake.hardResets).toBe(1);
-      expect(fake.commands()).toEqual(['AT+BAND=4', 'AT+NJM=1', 'AT+DEVEUI=' + DEV_EUI, 'AT+APPEUI=' + APP_EUI, 'AT+APPKEY=' + APP_KEY, 'AT+CLASS=A', 'AT+ADR=0', 'AT+DR=5', 'AT+CFM=0', 'AT+JOIN=1:0:8:0']);
+      expect(fake.commands()).toEqual(['AT+BAND=4', 'AT+NJM=1', 'AT+DEVEUI=' + DEV_EUI, 'AT+APPEUI=' + APP_EUI, 'AT+APPKEY=' + APP_KEY, 'AT+CLASS=A', 'AT+ADR=0', 'AT+DR=5', 'AT+CFM=0', 'AT+LPM=1', 'AT+JOIN=1:0:8:0']);
       expect(m.isJoined()).toBe(true);
     });
   });
@@ -804,7 +820,7 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
 
     it('switches to P2P (waiting for the banner) and sets the radio with AT+P2P', () => {
       p2pModem();
-      expect(fake.commands()).toEqual(['AT+NWM=?', 'AT+NWM=0', 'AT+P2P=868100000:9:125:0:8:14']);
+      expect(fake.commands()).toEqual(['AT+NWM=?', 'AT+NWM=0', 'AT+P2P=868100000:9:125:0:8:14', 'AT+LPM=1']);
       expect(fake.log[2]!.at - fake.log[1]!.at).toBeGreaterThanOrEqual(BOOT_MS);
     });
 
@@ -893,7 +909,7 @@ describe.each(IMPLEMENTATIONS)('RUI3 modem driver: %s', (_name, load) => {
       m.configureP2P({ freqHz: 868100000, sf: 9, bwKhz: 125, cr: 1, preamble: 8, txPowerDbm: 14 }, r.cb);
       vi.advanceTimersByTime(1000);
       expect(r.calls).toEqual([[null, undefined]]);
-      expect(fake.commands()).toEqual(['AT+NWM=?', 'AT+P2P=868100000:9:125:0:8:14']);
+      expect(fake.commands()).toEqual(['AT+NWM=?', 'AT+P2P=868100000:9:125:0:8:14', 'AT+LPM=1']);
     });
 
     it('refuses operations beyond 8 waiting with busy', () => {

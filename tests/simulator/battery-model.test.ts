@@ -111,6 +111,19 @@ describe('daily charge', () => {
     expect(sum('time')).toBeCloseTo(6 + 23 * 0.003 + 2, 9);
   });
 
+  it('charges the modem its sleep current only while its low-power mode (AT+LPM=1) was on, else its idle current', () => {
+    const c = (mA: number) => ({ mA, source: 't' });
+    const m = model({ modem: { ...model().modem, sleepMa: c(0.002), idleMa: c(1.5) } });
+    // 1 h on air and receiving, LPM on for the last 12 h: 12 h idle without it, 11 h asleep
+    const a = activity({ txMsByPower: { 14: 0.5 * HOUR }, rxMs: 0.5 * HOUR, modemLowPowerMs: 12 * HOUR });
+    expect(charge(m, a, 'modem asleep')).toBeCloseTo(11 * 0.002, 9);
+    expect(charge(m, a, 'modem idle, low-power mode off')).toBeCloseTo(12 * 1.5, 9);
+    // on all day (or not measured): no idle item
+    expect(dailyCharge(m, activity({ modemLowPowerMs: DAY })).map((i) => i.part)).not.toContain('modem idle, low-power mode off');
+    expect(charge(m, activity(), 'modem asleep')).toBeCloseTo(24 * 0.002, 9);
+    expect(RAK3172.idleMa!.mA).toBeGreaterThan(RAK3172.sleepMa.mA * 100);
+  });
+
   it('refuses a TX power it has no current for, and an empty span', () => {
     expect(() => dailyCharge(model(), activity({ txMsByPower: { 20: 1000 } }))).toThrow(/20 dBm/);
     expect(() => dailyCharge(model(), activity({ spanMs: 0 }))).toThrow(/no time/);

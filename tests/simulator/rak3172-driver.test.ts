@@ -175,7 +175,7 @@ describe('RUI3 driver and simulated RAK3172', () => {
     scheduler.runFor(30_000); // probes, reset pin, banner behind noise, P2P settings again
     expect(gw.driver.stats().resets).toBe(1);
     expect(gw.driver.stats().linesDropped).toBeGreaterThan(0);
-    expect(gw.serial.written.slice(written)).toEqual(['AT+PSEND=01\r\n', 'AT\r\n', 'AT\r\n', 'AT+P2P=869525000:9:125:0:8:14\r\n']);
+    expect(gw.serial.written.slice(written)).toEqual(['AT+PSEND=01\r\n', 'AT\r\n', 'AT\r\n', 'AT+P2P=869525000:9:125:0:8:14\r\n', 'AT+LPM=1\r\n']);
     expect(settle<[ModemError | null]>(scheduler, (cb) => gw.driver.sendP2P([2], cb))[0]).toBeNull();
   });
 

@@ -132,6 +132,29 @@ describe('general commands', () => {
     expect(term.command('AT')).toEqual(['OK', 'OK']);
   });
 
+  it('switches its low-power mode with AT+LPM (0 off, 1 on), in both work modes, and counts the time it is on', () => {
+    const { term, scheduler, modem } = setup();
+    expect(term.command('AT+LPM=?')).toEqual(['AT+LPM=0', 'OK']);
+    expect(term.command('AT+LPM=2')).toEqual(['AT_PARAM_ERROR']);
+    expect(term.command('AT+LPM=')).toEqual(['AT_PARAM_ERROR']);
+    expect(term.command('AT+LPM=1')).toEqual(['OK']);
+    expect(modem.lowPowerMode).toBe(true);
+    expect(term.command('AT+LPM=?')).toEqual(['AT+LPM=1', 'OK']);
+    const before = modem.lowPowerModeMs;
+    expect(before).toBeGreaterThan(0);
+    scheduler.runFor(5000);
+    expect(modem.lowPowerModeMs - before).toBe(5000);
+    // a restart leaves it off (the driver sets it again); the time so far stays counted
+    term.command('ATZ', BOOT_MS + 100);
+    const counted = modem.lowPowerModeMs;
+    expect(modem.lowPowerMode).toBe(false);
+    expect(term.command('AT+LPM=?')).toEqual(['AT+LPM=0', 'OK']);
+    scheduler.runFor(1000);
+    expect(modem.lowPowerModeMs).toBe(counted);
+    expect(term.command('AT+NWM=0', BOOT_MS + 100)).toContain('Current Work Mode: LoRa P2P.');
+    expect(term.command('AT+LPM=1')).toEqual(['OK']);
+  });
+
   it('reboots on ATZ without a status line, keeps settings and loses the session', () => {
     const { term } = setup();
     expect(term.command('AT+NJM=0')).toEqual(['OK']);

@@ -18,7 +18,7 @@ type Climate = { air: { temperature: number; relativeHumidity: number }; surface
 describe('road-climate node over LoRaWAN through a frost night', () => {
   let w: ClimateWorld;
   beforeAll(async () => {
-    w = createClimateWorld({ bundle: await climateBundle(), boardId: 'mdbt42q-rak3172', scenario: loadWeatherScenario('frost-night'), seed: 41, keys: DEMO_LORAWAN_KEYS });
+    w = createClimateWorld({ bundle: await climateBundle('mdbt42q-rak3172', 'lorawan'), boardId: 'mdbt42q-rak3172', scenario: loadWeatherScenario('frost-night'), seed: 41, keys: DEMO_LORAWAN_KEYS });
     w.run(2 * HOUR);
     w.sendDownlink(3, { sendInterval: 600, road: { iceMargin: 2.5 } });
     w.run(22 * HOUR);

@@ -12,14 +12,16 @@ import { climateBundle } from './climate-bundle.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-let bundle = '';
+/** The bundle of each radio mode (the build's `--radio`). */
+const bundles = { p2p: '', lorawan: '' };
 
 beforeAll(async () => {
-  bundle = await climateBundle();
-}, 60_000);
+  bundles.p2p = await climateBundle('mdbt42q-rak3172', 'p2p');
+  bundles.lorawan = await climateBundle('mdbt42q-rak3172', 'lorawan');
+}, 120_000);
 
 function world(keys: NodeKeys, seed: number): ClimateWorld {
-  return createClimateWorld({ bundle, boardId: 'mdbt42q-rak3172', scenario: loadWeatherScenario('frost-night'), seed, keys });
+  return createClimateWorld({ bundle: bundles[keys.network], boardId: 'mdbt42q-rak3172', scenario: loadWeatherScenario('frost-night'), seed, keys });
 }
 
 const setFlags = (data: unknown): string[] =>

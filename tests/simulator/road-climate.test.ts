@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { iceRisk } from '../../firmware/apps/road-climate/climate-logic.ts';
 import { loadWeatherScenario } from '../../tools/simulator/weather.ts';
-import { createClimateWorld, DEMO_P2P_KEYS, type ClimateWorld } from '../../tools/simulator/world/index.ts';
+import { createClimateWorld, DEMO_LORAWAN_KEYS, DEMO_P2P_KEYS, NODE_ID, type ClimateWorld } from '../../tools/simulator/world/index.ts';
 import { climateBuild, climateBundle } from './climate-bundle.ts';
 import { appConfig } from '../../tools/firmware-build/app-config.ts';
 
@@ -19,11 +19,22 @@ beforeAll(async () => {
 
 it('builds a bundle that passes the compatibility check and fits its size budget, for every board', async () => {
   for (const board of ['mdbt42q-rak3172', 'pico-rak3172']) {
-    const build = await climateBuild(board);
-    expect(build.problems).toEqual([]);
-    expect(build.minifiedBytes).toBeLessThanOrEqual(appConfig('road-climate').maxMinifiedBytes);
+    for (const radio of ['p2p', 'lorawan'] as const) {
+      const build = await climateBuild(board, radio);
+      expect(build.problems).toEqual([]);
+      expect(build.minifiedBytes).toBeLessThanOrEqual(appConfig('road-climate').maxMinifiedBytes);
+    }
   }
-}, 60_000);
+}, 240_000);
+
+it('says so and stays off the air when its keys are for the radio mode it was not built for', () => {
+  // the P2P bundle (the default) has no OTAA join: LoRaWAN keys must not make it send anything
+  const w = createClimateWorld({ bundle, boardId: 'mdbt42q-rak3172', scenario: loadWeatherScenario('warm-day'), seed: 3, keys: DEMO_LORAWAN_KEYS });
+  w.run(HOUR);
+  expect(w.consoleErrors().map((l) => l.text)).toEqual(['error no lorawan in this build (stadtsensor build --radio)']);
+  expect(w.medium.framesFrom(NODE_ID)).toEqual([]);
+  expect(w.board.uncaughtErrors).toBe(0);
+});
 
 function world(seed = 7): ClimateWorld {
   return createClimateWorld({ bundle, boardId: 'mdbt42q-rak3172', scenario: loadWeatherScenario('frost-night'), seed, keys: DEMO_P2P_KEYS });
@@ -131,7 +142,7 @@ describe('road-climate node faults', () => {
       keys: DEMO_P2P_KEYS,
     });
     pico.run(2 * HOUR);
-    expect(pico.board.watchdog).toMatchObject({ timeoutMs: 20_000, auto: false });
+    expect(pico.board.watchdog).toMatchObject({ timeoutMs: 25_000, auto: false });
     expect(pico.consoleErrors()).toEqual([]);
     expect(pico.firmwareStarts).toBe(1);
     expect(pico.uplinks.filter((u) => u.fPort === 20 && !u.rejected).length).toBeGreaterThanOrEqual(8);

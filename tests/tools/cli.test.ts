@@ -80,11 +80,32 @@ describe('stadtsensor CLI', () => {
   it('builds a firmware bundle, and refuses an unknown app', async () => {
     const built = await run(['build', 'selftest', '--board', 'mdbt42q-rak3172']);
     expect(built.code).toBe(0);
-    expect(built.stdout).toMatch(/selftest\s+mdbt42q-rak3172\s+\d+\s+\d+\s+\d+\s+ok/);
+    expect(built.stdout).toMatch(/selftest\s+mdbt42q-rak3172\s+p2p\s+\d+\s+\d+\s+\d+\s+ok/);
+    const lorawan = await run(['build', 'selftest', '--board', 'mdbt42q-rak3172', '--radio', 'lorawan', '--no-minify']);
+    expect(lorawan.code).toBe(0);
+    expect(lorawan.stdout).toMatch(/selftest\s+mdbt42q-rak3172\s+lorawan\s+\d+\s+-/);
+    expect((await run(['build', 'selftest', '--board', 'mdbt42q-rak3172', '--radio', 'fsk'])).code).toBe(2);
     const unknown = await run(['build', 'nope', '--board', 'mdbt42q-rak3172']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown app "nope"');
   });
+
+  it('simulates the app scenarios: a river gauge measures the flood it sees; wrong combinations are refused', async () => {
+    const river = await run(['simulate', 'river-flood', '--hours', '3', '--seed', '3']);
+    expect(river.code).toBe(0);
+    expect(river.stderr).toMatch(/building water-level for mdbt42q-rak3172/);
+    const worst = /readings: (\d+) \(0 without a level\), worst error against the true level ([\d.]+) cm/.exec(river.stdout);
+    expect(worst, river.stdout).not.toBeNull();
+    expect(Number(worst![1])).toBeGreaterThanOrEqual(10);
+    expect(Number(worst![2])).toBeLessThanOrEqual(1);
+    expect(river.stdout).toMatch(/console errors: 0/);
+    const wrongApp = await run(['simulate', 'river-flood', '--app', 'road-climate']);
+    expect(wrongApp.code).toBe(2);
+    expect(wrongApp.stderr).toMatch(/river-flood runs the water-level app/);
+    const unknown = await run(['simulate', 'flood']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/street-busy, river-flood, garage-day/);
+  }, 120_000);
 
   it('runs the tour of the message catalog', async () => {
     const result = await run(['tour']);

@@ -1,6 +1,6 @@
 /**
- * The firmware part of `npm run bench`, per app and board: bundle size (plain and minified, against the app's size
- * budget), and for sensor-node apps a simulated day at default settings under each weather scenario, in LoRa P2P
+ * The firmware part of `npm run bench`, per app, board and radio mode (the build's `--radio`): bundle size (plain and
+ * minified, against the app's size budget), and for sensor-node apps a simulated day at default settings under each weather scenario, in LoRa P2P
  * and LoRaWAN mode: uplinks, airtime per day against TTN's 30 s fair use, the busiest hour against the 1 % duty
  * cycle, and a battery-life estimate on 2 x AA from the simulated radio and awake times, on each of the BOM's cells
  * (Li-FeS2, the cold-weather choice, and alkaline), with what would reach the target where neither does.
@@ -15,7 +15,7 @@ import { buildFirmware, listApps, listBoards, type FirmwareBuild } from '../firm
 import { batteryLife, describeModel, describePack, type BatteryLife } from '../simulator/power/battery-model.ts';
 import { FAIR_USE_MS_PER_DAY, simulateNodeDay, type NodeDay } from '../simulator/power/node-day.ts';
 import { whatReaches, type TargetReach } from '../simulator/power/target.ts';
-import { listWeatherScenarios } from '../simulator/weather.ts';
+import { listWeatherScenarios, loadWeatherScenario } from '../simulator/weather.ts';
 
 /** Apps that run as a sensor node in the simulated world (tools/simulator/world); the others get sizes only. */
 const NODE_APPS = new Set(['road-climate']);
@@ -40,15 +40,15 @@ function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
 const s1 = (ms: number): string => (ms / 1000).toFixed(1);
 
 export function sizeTable(builds: readonly FirmwareBuild[]): string {
-  const rows = [['app', 'board', 'plain B', 'minified B', 'budget B', 'of budget', 'status']];
+  const rows = [['app', 'board', 'radio', 'plain B', 'minified B', 'budget B', 'of budget', 'status']];
   for (const b of builds) {
     const other = b.problems.filter((p) => p.rule !== 'size-budget').length;
     const over = b.problems.some((p) => p.rule === 'size-budget');
     const status = other > 0 ? `${other} compatibility problem(s)` : over ? 'over budget' : 'ok';
     const share = b.minifiedBytes !== undefined ? `${((b.minifiedBytes / b.maxMinifiedBytes) * 100).toFixed(0)} %` : '-';
-    rows.push([b.app, b.board, String(b.bytes), String(b.minifiedBytes ?? '-'), String(b.maxMinifiedBytes), share, status]);
+    rows.push([b.app, b.board, b.radio, String(b.bytes), String(b.minifiedBytes ?? '-'), String(b.maxMinifiedBytes), share, status]);
   }
-  return table(rows, new Set([2, 3, 4, 5]));
+  return table(rows, new Set([3, 4, 5, 6]));
 }
 
 const cellLabel = (life: BatteryLife): string => (life.pack.cell.id === 'li-fes2' ? 'Li-FeS2' : 'alkaline');
@@ -128,6 +128,18 @@ export function breakdown(day: NodeDay): string {
   return lines.join('\n');
 }
 
+/** The scenarios of tools/simulator/scenarios that are weather (other apps keep their own scenarios there too). */
+function weatherScenarios(): string[] {
+  return listWeatherScenarios().filter((name) => {
+    try {
+      loadWeatherScenario(name);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 export async function runFirmwareBench(): Promise<FirmwareBenchResult> {
   const outDir = mkdtempSync(join(tmpdir(), 'stadtsensor-bench-'));
   const builds: FirmwareBuild[] = [];
@@ -135,12 +147,12 @@ export async function runFirmwareBench(): Promise<FirmwareBenchResult> {
   try {
     for (const app of listApps()) {
       for (const board of listBoards()) {
-        const build = await buildFirmware({ app, board, minify: true, outDir });
-        builds.push(build);
-        const runnable = build.minifiedCode !== undefined && build.problems.every((p) => p.rule === 'size-budget');
-        if (!NODE_APPS.has(app) || !runnable) continue;
         for (const network of NETWORKS) {
-          for (const scenario of listWeatherScenarios()) {
+          const build = await buildFirmware({ app, board, radio: network, minify: true, outDir });
+          builds.push(build);
+          const runnable = build.minifiedCode !== undefined && build.problems.every((p) => p.rule === 'size-budget');
+          if (!NODE_APPS.has(app) || !runnable) continue;
+          for (const scenario of weatherScenarios()) {
             process.stderr.write(`simulating ${app} on ${board}, ${network}, ${scenario} ...\r`);
             days.push(simulateNodeDay({ bundle: build.minifiedCode!, board, scenario, network }));
           }
@@ -182,7 +194,7 @@ export function formatFirmwareBench(result: FirmwareBenchResult): string {
 
 function jsonFigures(result: FirmwareBenchResult): unknown {
   return {
-    builds: result.builds.map((b) => ({ app: b.app, board: b.board, bytes: b.bytes, minifiedBytes: b.minifiedBytes, budget: b.maxMinifiedBytes, problems: b.problems.length })),
+    builds: result.builds.map((b) => ({ app: b.app, board: b.board, radio: b.radio, bytes: b.bytes, minifiedBytes: b.minifiedBytes, budget: b.maxMinifiedBytes, problems: b.problems.length })),
     days: result.days.map((d) => ({
       board: d.board,
       network: d.network,

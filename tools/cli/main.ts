@@ -8,6 +8,7 @@ import { registerLedgerCommands } from '../../ledger/src/cli.ts';
 import { registerBridgeCommands } from './bridge-commands.ts';
 import { registerCompatCommand } from './compat-command.ts';
 import { registerFirmwareCommands, registerSimulateCommand } from './firmware-commands.ts';
+import { registerFlashCommands } from './flash-commands.ts';
 import { UsageError } from './input.ts';
 import { registerPayloadCommands } from './payload-commands.ts';
 import { registerTimeclockCommands } from './timeclock-commands.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerCompatCommand(program);
   registerFirmwareCommands(program);
   registerSimulateCommand(program);
+  registerFlashCommands(program);
   registerTour(program);
   registerBridgeCommands(program);
   registerLedgerCommands(program);

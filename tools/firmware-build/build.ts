@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { checkEspruinoCompat, type CompatProblem, type RuleId } from '../espruino-compat/check.ts';
 import { appConfig } from './app-config.ts';
 import { BOARDS_DIR, loadBoard } from './boards.ts';
-import { bundleApp } from './bundle.ts';
+import { bundleApp, DEFAULT_RADIO } from './bundle.ts';
 import { lowerForEspruino } from './lower.ts';
 import { minifyForEspruino } from './minify.ts';
 import { REPO_ROOT } from './paths.ts';
 import { espruinoPostPass } from './post-pass.ts';
 import type { LogLevel } from '../../firmware/drivers/at-line.ts';
+import type { RadioMode } from '../../firmware/core/radio.ts';
 
 export const APPS_DIR = join(REPO_ROOT, 'firmware', 'apps');
 export const OUT_DIR = join(REPO_ROOT, 'dist', 'firmware');
@@ -24,6 +25,11 @@ export const OUT_DIR = join(REPO_ROOT, 'dist', 'firmware');
 export interface BuildOptions {
   app: string;
   board: string;
+  /**
+   * The radio mode the bundle carries (firmware/core/radio.ts); default p2p, the town's single-channel gateways.
+   * A LoRaWAN bundle is written as `<app>-<board>-lorawan.js`.
+   */
+  radio?: RadioMode;
   /** Also write a terser-minified `.min.js`. */
   minify?: boolean;
   /** The lowest log level the minified bundle keeps; default the app's (app-config.ts). */
@@ -43,6 +49,7 @@ export interface BundleProblem extends Omit<CompatProblem, 'rule'> {
 export interface FirmwareBuild {
   app: string;
   board: string;
+  radio: RadioMode;
   /** Where the bundle is written (not written when there are problems). */
   file: string;
   code: string;
@@ -75,21 +82,22 @@ function check(code: string, file: string): BundleProblem[] {
 /** Builds one app for one board. Rejects on errors that are not compatibility problems (unknown app, syntax, unresolved import). */
 export async function buildFirmware(options: BuildOptions): Promise<FirmwareBuild> {
   const started = performance.now();
-  const { app, board, minify = false, appsDir = APPS_DIR, boardsDir = BOARDS_DIR, outDir = OUT_DIR } = options;
+  const { app, board, radio = DEFAULT_RADIO, minify = false, appsDir = APPS_DIR, boardsDir = BOARDS_DIR, outDir = OUT_DIR } = options;
   const entry = join(appsDir, app, 'main.ts');
   if (!existsSync(entry)) throw new Error(`unknown app "${app}": ${entry} does not exist (apps: ${listApps(appsDir).join(', ')})`);
   const profile = loadBoard(board, boardsDir);
   const config = appConfig(app);
-  const file = join(outDir, `${app}-${board}.js`);
-  const minifiedFile = join(outDir, `${app}-${board}.min.js`);
+  const name = radio === DEFAULT_RADIO ? `${app}-${board}` : `${app}-${board}-${radio}`;
+  const file = join(outDir, `${name}.js`);
+  const minifiedFile = join(outDir, `${name}.min.js`);
 
-  const bundle = await bundleApp(entry, profile);
+  const bundle = await bundleApp(entry, profile, radio);
   const lowered = await lowerForEspruino(bundle.code);
   const wrapped = `(function () {\n${lowered}\n})();\n`;
-  const code = `// ${app} for ${board} (Espruino ${profile.espruinoBoard}), built by stadtsensor\n${espruinoPostPass(wrapped)}`;
+  const code = `// ${app} for ${board} (Espruino ${profile.espruinoBoard}), LoRa ${radio === 'p2p' ? 'P2P' : 'LoRaWAN'}, built by stadtsensor\n${espruinoPostPass(wrapped)}`;
   const problems = check(code, file);
   const maxMinifiedBytes = config.maxMinifiedBytes;
-  const result: FirmwareBuild = { app, board, file, code, bytes: Buffer.byteLength(code), maxMinifiedBytes, problems, warnings: bundle.warnings, ms: 0 };
+  const result: FirmwareBuild = { app, board, radio, file, code, bytes: Buffer.byteLength(code), maxMinifiedBytes, problems, warnings: bundle.warnings, ms: 0 };
 
   if (minify && problems.length === 0) {
     const minified = await minifyForEspruino(wrapped, options.minifiedLogLevel ?? config.minifiedLogLevel);

@@ -9,10 +9,20 @@ import { join } from 'node:path';
 import { rollup, type Plugin, type RollupLog } from 'rollup';
 import type { BoardProfile } from '../../hardware/boards/board-profile.ts';
 import { GENERATED_PATHS } from '../../payload-schema/src/generate/index.ts';
+import type { RadioMode } from '../../firmware/core/radio.ts';
 import { REPO_ROOT } from './paths.ts';
 
 /** The module firmware imports its board profile from (typed by firmware/platform/board.d.ts). */
 export const BOARD_MODULE = 'stadtsensor:board';
+
+/** The module apps import `connect` from: the driver of the board's modem (typed by firmware/platform/modem.d.ts). */
+export const MODEM_MODULE = 'stadtsensor:modem';
+
+/** One driver per modem chip a board profile can name; each exports `connect(serial, timers, options)`. */
+export const MODEM_DRIVERS: Readonly<Record<BoardProfile['modem']['chip'], string>> = {
+  RAK3172: join(REPO_ROOT, 'firmware/drivers/rui3.ts'),
+  RAK811: join(REPO_ROOT, 'firmware/drivers/rak811.ts'),
+};
 
 const require = createRequire(import.meta.url);
 
@@ -33,6 +43,32 @@ function boardModule(profile: BoardProfile): Plugin {
     name: 'stadtsensor-board',
     resolveId: (id) => (id === BOARD_MODULE ? resolved : null),
     load: (id) => (id === resolved ? boardModuleSource(profile) : null),
+  };
+}
+
+function modemModule(profile: BoardProfile): Plugin {
+  return {
+    name: 'stadtsensor-modem',
+    resolveId: (id) => (id === MODEM_MODULE ? MODEM_DRIVERS[profile.modem.chip] : null),
+  };
+}
+
+/** The module that says which radio modes firmware carries; a bundle gets the one it is built for. */
+export const RADIO_MODULE = join(REPO_ROOT, 'firmware/core/radio.ts');
+
+/** The radio mode a build carries when none is asked for: the town's gateways are single-channel P2P. */
+export const DEFAULT_RADIO: RadioMode = 'p2p';
+
+export const RADIO_MODES: readonly RadioMode[] = ['p2p', 'lorawan'];
+
+/** radio.ts with only `radio` switched on: the minifier then drops the other mode's code. */
+function radioModule(radio: RadioMode): Plugin {
+  return {
+    name: 'stadtsensor-radio',
+    load: (id) =>
+      id === RADIO_MODULE
+        ? `export const RADIO_P2P = ${radio === 'p2p'};\nexport const RADIO_LORAWAN = ${radio === 'lorawan'};\n`
+        : null,
   };
 }
 
@@ -59,10 +95,12 @@ export interface Bundle {
   code: string;
   /** Rollup warnings worth a look (circular imports, ...). */
   warnings: string[];
+  /** Each bundled module's share of `code` (its rendered text, before lowering), in bundle order. */
+  modules: { id: string; code: string }[];
 }
 
 /** Bundles `entry` (a .ts file) as a plain script: no import/export left, modules in dependency order. */
-export async function bundleApp(entry: string, profile: BoardProfile): Promise<Bundle> {
+export async function bundleApp(entry: string, profile: BoardProfile, radio: RadioMode = DEFAULT_RADIO): Promise<Bundle> {
   const warnings: string[] = [];
   const onLog = (level: string, log: RollupLog): void => {
     if (level !== 'warn') return;
@@ -75,6 +113,8 @@ export async function bundleApp(entry: string, profile: BoardProfile): Promise<B
     onLog,
     plugins: [
       boardModule(profile),
+      modemModule(profile),
+      radioModule(radio),
       compactPayloadCodec(),
       nodeResolve({ extensions: ['.ts', '.js'] }),
       babel({
@@ -92,7 +132,8 @@ export async function bundleApp(entry: string, profile: BoardProfile): Promise<B
     if (output.length !== 1 || chunk.exports.length > 0) {
       throw new Error(`${entry}: an app must be one script without exports (got ${output.length} chunks, exports: ${chunk.exports.join(', ') || 'none'})`);
     }
-    return { code: chunk.code, warnings };
+    const modules = Object.entries(chunk.modules).map(([id, m]) => ({ id: id.replace(/^\0/, ''), code: m.code ?? '' }));
+    return { code: chunk.code, warnings, modules };
   } finally {
     await build.close();
   }

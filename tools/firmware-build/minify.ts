@@ -16,7 +16,7 @@ const babel = require('@babel/core') as { transformAsync(code: string, options: 
 const blockScoping = createRequire(require.resolve('@babel/preset-env'))('@babel/plugin-transform-block-scoping') as unknown;
 
 /** `var` is 2 to 4 bytes shorter than `let`/`const`, and terser joins neighbouring `var` statements. */
-async function prepare(code: string, logLevel: LogLevel): Promise<string> {
+export async function prepare(code: string, logLevel: LogLevel): Promise<string> {
   const plugins = [stripLogsBelow(logLevel), blockScoping];
   const result = await babel.transformAsync(code, { babelrc: false, configFile: false, sourceType: 'script', plugins });
   if (typeof result?.code !== 'string') throw new Error('Babel returned no code');
@@ -32,7 +32,14 @@ export async function minifyForEspruino(code: string, logLevel: LogLevel = 'debu
     compress: {
       arrows: true,
       unsafe_arrows: true,
-      passes: 3,
+      passes: 5,
+      // firmware has no getters with side effects (no get accessors outside classes, none that write)
+      pure_getters: true,
+      // `a < b` as `!(a >= b)` and back: firmware compares numbers, never objects with valueOf
+      unsafe_comps: true,
+      unsafe_math: true,
+      // drop unused trailing parameters: firmware never reads fn.length (Espruino reports it wrongly anyway)
+      keep_fargs: false,
       // `(function () {...})()` rather than `!function () {...}()`
       negate_iife: false,
       // `typeof x == "undefined"` stays as written: firmware uses it to probe for globals a board may lack

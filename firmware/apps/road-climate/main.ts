@@ -5,20 +5,17 @@
  * it for a few seconds; the next reading is taken once it has cooled and says so (status.heaterOn).
  */
 import { encodeRoadClimate } from '../../../payload-schema/generated/firmware/payload.js';
-import { i2c as i2cPins, nrf52 } from 'stadtsensor:board';
-import { connect } from '../../drivers/rui3.ts';
+import { i2c as i2cPins } from 'stadtsensor:board';
 import { SHT3x, SHT3X_ADDRESS, SHT3X_ADDRESS_ALT, type Sht3xError, type Sht3xReading } from '../../drivers/sht3x.ts';
-import { startNode, type NodeApp, type NodeContext, type Uplink } from '../../core/node.ts';
+import type { NodeApp, NodeContext, Uplink } from '../../core/node.ts';
 import { createConsoleLogger } from '../../platform/log.ts';
-import { readBatteryVolts, readKeys, readResetReason, resetModem, storage, timers } from '../../platform/espruino.ts';
+import { bootNode } from '../../platform/boot-node.ts';
 import { iceRisk, nextIntervalS, type IceRisk } from './climate-logic.ts';
-import { modemUart } from './modem-uart.ts';
+import { modemUart } from '../../platform/modem-uart.ts';
 
 const PORT_ROAD_CLIMATE = 20;
 const SAMPLE_S = 300;
 const FAST_S = 600;
-/** The STM32 watchdog (Pico) allows at most 26 s. */
-const WATCHDOG_S = 20;
 const WET_RH = 95;
 /** An hour of samples. */
 const WET_SAMPLES = 12;
@@ -105,35 +102,4 @@ const app: NodeApp = {
   },
 };
 
-E.enableWatchdog(WATCHDOG_S, false);
-setInterval(() => E.kickWatchdog(), (WATCHDOG_S * 1000) / 2);
-// Bluetooth advertising costs 17 µA, and it offers the REPL, which reads the keys: off (power up with the button
-// held to skip this code and reach the node over Bluetooth again).
-if (nrf52) NRF.sleep();
-
-const keys = readKeys();
-if (!keys) {
-  log('error', 'no keys: provision the node with stadtsensor flash (Storage file ss.keys)');
-} else {
-  const uart = modemUart();
-  const hardReset = (): void => {
-    uart.open();
-    resetModem();
-  };
-  const modem = connect(uart, timers, { log: log, hardReset: hardReset });
-  startNode(
-    {
-      modem: modem,
-      timers: timers,
-      now: () => getTime() * 1000,
-      storage: storage,
-      log: log,
-      keys: keys,
-      resetReason: readResetReason(),
-      batteryVolts: readBatteryVolts,
-      reboot: () => E.reboot(),
-      idle: uart.idle,
-    },
-    app,
-  );
-}
+bootNode(app, log, modemUart());

@@ -4,6 +4,7 @@
  * (`+EVT:RXP2P, RSSI -60, SNR 11` then `+EVT:AABBCCDD`); the boot banner; `Restricted_Wait_<ms>_ms`.
  */
 import { fromHex } from '../../../payload-schema/generated/firmware/payload.js';
+import { RADIO_LORAWAN } from '../../core/radio.ts';
 import type { Downlink, P2PPacket } from '../modem.ts';
 
 /** `+EVT:<keyword>...`, spaces read as underscores. */
@@ -35,7 +36,8 @@ function packet(m: string[], hex: string): P2PPacket | undefined {
 export function eventParser(): (line: string) => Rui3Event {
   let header: string[] | null = null;
   return (line) => {
-    const wait = RESTRICTED.exec(line);
+    // the duty-cycle wait is LoRaWAN's (AT+SEND, AT+JOIN)
+    const wait = RADIO_LORAWAN ? RESTRICTED.exec(line) : null;
     if (wait) return { type: 'WAIT', waitMs: Number(wait[1]) };
     if (line.indexOf('Current Work Mode') >= 0) return { type: 'BOOT', p2p: line.indexOf('P2P') >= 0 };
     if (line.indexOf('+EVT:') !== 0) return { type: '' };
@@ -45,7 +47,7 @@ export function eventParser(): (line: string) => Rui3Event {
     const p2p = P2P_PACKET.exec(body);
     const p = previous && HEX.test(body) ? packet(previous, body) : p2p ? packet(p2p, p2p[3] || '') : undefined;
     if (p) return { type: 'RXP2P', packet: p };
-    const rx = DOWNLINK.exec(body);
+    const rx = RADIO_LORAWAN ? DOWNLINK.exec(body) : null;
     const d = rx && packet(rx, rx[4] || '');
     if (rx && d) return { type: 'RX', slot: body.charAt(3), downlink: { port: Number(rx[3]), bytes: d.bytes, rssi: d.rssi, snr: d.snr } };
     const key = body.toUpperCase().split(' ').join('_');

@@ -5,7 +5,8 @@
  * session counters live in the terminal's SQLite file (table lora_state). `online` means: the module answers and is
  * in P2P; whether a gateway hears it shows only in the acks (the terminal's pending count).
  *
- * The badge list does not travel over LoRa: a LoRa terminal keeps the last list it got (SqliteOutbox's badge store).
+ * The badge list does not travel over LoRa: a LoRa terminal keeps the last list it got (SqliteOutbox's badge store),
+ * from a badge list file the ledger exported (badge-list-file.ts, config badgeListFile).
  */
 import { connect as connectRui3 } from '../../drivers/rui3.ts';
 import type { P2PSettings } from '../../drivers/modem.ts';
@@ -25,6 +26,8 @@ export interface LoraTransportOptions {
   keys: LoraSessionKeys;
   /** The SQLite file for the session counters: the terminal's outbox file. */
   statePath: string;
+  /** Bookings per uplink, 1..MAX_BOOKINGS_PER_LORA_BATCH (default): fewer make shorter frames. */
+  maxBatch?: number;
   log?: Logger;
   timers?: CoreTimers;
   settings?: Partial<LoraLinkSettings>;
@@ -36,6 +39,8 @@ export interface LoraTransport extends BookingTransport {
 }
 
 export function createLoraTransport(options: LoraTransportOptions): LoraTransport {
+  const maxBatch = options.maxBatch ?? MAX_BOOKINGS_PER_LORA_BATCH;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > MAX_BOOKINGS_PER_LORA_BATCH) throw new RangeError(`LoRa batch size: expected 1..${MAX_BOOKINGS_PER_LORA_BATCH}, got ${maxBatch}`);
   const log: Logger = options.log ?? (() => {});
   const timers = options.timers ?? nodeTimers;
   // opened here, so that bad keys or an unusable state file fail at start-up with a clear error
@@ -67,7 +72,7 @@ export function createLoraTransport(options: LoraTransportOptions): LoraTranspor
   };
 
   return {
-    maxBatch: MAX_BOOKINGS_PER_LORA_BATCH,
+    maxBatch,
     maxSpanS: LORA_MAX_SPAN_S,
     start(events: TransportEvents): void {
       open(events);

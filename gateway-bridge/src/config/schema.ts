@@ -151,7 +151,8 @@ function checkCredentials(value: { username?: string; password?: string; passwor
   }
 }
 
-const p2pSchema = z
+/** LoRa P2P radio settings; the time clock's LoRa terminal uses the same keys, since its module must match the gateway's. */
+export const p2pSchema = z
   .strictObject({
     frequencyHz: int(150_000_000, 960_000_000).default(P2P_DEFAULTS.frequencyHz),
     spreadingFactor: int(5, 12).default(P2P_DEFAULTS.spreadingFactor),

@@ -93,7 +93,8 @@ async function outageRig(maxQueuedMessages = 0): Promise<OutageRun> {
 
 /**
  * Stops (SIGTERM) or kills (SIGKILL) the broker `count` times, spread evenly over the stream by frames fed; each
- * time only once the bridge is connected again, so every cycle is a real outage for it. Returns the kill times.
+ * time only once the bridge has reconnected after the previous one, so every cycle is a real outage for it. Returns
+ * the kill times.
  */
 async function brokerOutages(
   rig: OutageRun,
@@ -105,7 +106,13 @@ async function brokerOutages(
   const at: number[] = [];
   for (let i = 0; i < options.count; i++) {
     const due = Math.round(((i + 1) * total) / (options.count + 1));
-    await waitFor(`frame ${due} fed with the bridge connected`, () => feeder.sent >= due && rig.bridge.mqttConnected, 30_000);
+    // connected again after the previous outage: a loaded machine reports the disconnect late, so the flag alone
+    // could still be true from before it, and two outages would merge into one
+    await waitFor(
+      `frame ${due} fed with the bridge connected again`,
+      () => feeder.sent >= due && rig.bridge.mqttConnected && rig.bridge.mqttReconnects >= i,
+      30_000,
+    );
     at.push(performance.now());
     await (options.how === 'stop' ? mosquitto.stop() : mosquitto.kill());
     await sleep(options.downMs);

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { knownKeysAt } from '../../../gateway-bridge/src/config/errors.ts';
 import { CORE_DEFAULTS } from '../../../firmware/timeclock/core/defaults.ts';
 import {
@@ -77,7 +78,7 @@ describe('terminal configuration', () => {
     writeKeyFile(temp.dir);
     writeFileSync(join(temp.dir, 'mqtt.password'), 's3cret\n', { mode: 0o600 });
     const config = terminalConfigFromObject({ pseudonymKeyFile: 'pseudonym.key', mqtt: { username: 'eg-1', passwordFile: 'mqtt.password' } }, { baseDir: temp.dir });
-    expect(config.mqtt.password).toBe('s3cret');
+    expect(config.mqtt?.password).toBe('s3cret');
     chmodSync(join(temp.dir, 'mqtt.password'), 0o604);
     expect(errorOf(() => terminalConfigFromObject({ pseudonymKeyFile: 'pseudonym.key', mqtt: { username: 'eg-1', passwordFile: 'mqtt.password' } }, { baseDir: temp.dir })).message).toMatch(/holds a password and is readable by others/);
   });
@@ -122,7 +123,7 @@ describe('reader and kiosk sections', () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ reader: { type: 'evtest' } }, /^reader\.device: required with type evtest/],
       [{ reader: { device: '/dev/input/event3' } }, /^reader\.device: only for type evtest/],
-      [{ reader: { type: 'serial' } }, /^reader\.type: expected one of "evtest", "stdin", got "serial"$/],
+      [{ reader: { type: 'serial' } }, /^reader\.type: expected one of "evtest", "stdin", "mfrc522", got "serial"$/],
       [{ reader: { type: 'stdin', format: 'octal' } }, /^reader\.format: expected one of "auto", "decimal", "hex", got "octal"$/],
       [{ reader: { type: 'stdin', byteOrder: 'little' } }, /^reader\.byteOrder: expected one of "as-typed", "reversed"/],
       [{ reader: { type: 'stdin', grab: true } }, /^reader\.grab: unknown key "grab"/],
@@ -174,7 +175,8 @@ describe('examples/timeclock/terminal.yaml', () => {
 
   it('mentions every setting there is', () => {
     const text = readFileSync(example, 'utf8');
-    const keys = new Set(['', 'terminal', 'mqtt', 'outbox', 'reader', 'kiosk', 'clock', 'booking'].flatMap((section) => knownKeysAt(terminalConfigFileSchema, section === '' ? [] : [section])));
+    const sections = ['', 'terminal', 'mqtt', 'outbox', 'reader', 'kiosk', 'gpio', 'gpio.buttons', 'clock', 'booking'];
+    const keys = new Set(sections.flatMap((section) => knownKeysAt(terminalConfigFileSchema, section === '' ? [] : section.split('.'))));
     expect(keys.size).toBeGreaterThan(25);
     expect([...keys].filter((key) => !new RegExp(`^[\\s#-]*${key}:`, 'm').test(text))).toEqual([]);
   });
@@ -183,5 +185,120 @@ describe('examples/timeclock/terminal.yaml', () => {
     const file = exampleInTemp();
     chmodSync(join(temp.dir, 'pseudonym.key'), 0o644);
     expect(errorOf(() => loadTerminalConfig(file)).message).toMatch(/pseudonym\.key: holds the pseudonym key and is readable by others \(mode 644\)/);
+  });
+});
+
+describe('transport: mqtt or lora', () => {
+  const LORA = { path: '/dev/serial/by-id/usb-rak', devAddr: '26011be0', nwkSKey: '5A3C9E17B2D04F6A8C1E7B35D9F20A64', appSKey: 'C2E8174A9F3B6D05E1A7C4B2908F3D6E' };
+  const load = (extra: Record<string, unknown>) => {
+    writeKeyFile(temp.dir);
+    return terminalConfigFromObject({ pseudonymKeyFile: 'pseudonym.key', ...extra }, { baseDir: temp.dir });
+  };
+
+  it('takes a lora section instead of mqtt, with the bridge\'s p2p defaults and an ack timeout the link can keep', () => {
+    const config = load({ lora: LORA });
+    expect(config.mqtt).toBeUndefined();
+    expect(config.lora).toEqual({
+      path: '/dev/serial/by-id/usb-rak',
+      baudRate: 115200,
+      p2p: { freqHz: 868100000, sf: 9, bwKhz: 125, cr: 1, preamble: 8, txPowerDbm: 14 },
+      keys: { devAddr: '26011BE0', nwkSKey: LORA.nwkSKey, appSKey: LORA.appSKey },
+      batchSize: 6,
+      uplinkSpacingMs: null,
+      receiveWindowMs: 2000,
+    });
+    // SF9/125 kHz, 62-byte frame: 369.664 ms on air (Semtech AN1200.13), 1 % duty cycle: 99 x that after it;
+    // 2 x (369.664 + 36596.736 + 2000) = 77932.8 ms, rounded up to whole seconds
+    expect(config.core.ackTimeoutMs).toBe(78_000);
+    expect(load({ lora: { ...LORA, uplinkSpacingS: 0.3, batchSize: 2 } }).core.ackTimeoutMs).toBe(CORE_DEFAULTS.ackTimeoutMs);
+    expect(load({}).mqtt).toMatchObject({ url: 'mqtt://127.0.0.1:1883' });
+    expect(load({}).lora).toBeUndefined();
+  });
+
+  it('names the path of every mistake, the ack timeout rule included', () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ mqtt: { url: 'mqtt://broker' }, lora: LORA }, /^lora: give either mqtt or lora, not both/],
+      [{ lora: { ...LORA, nwkSKey: 'abc' } }, /^lora\.nwkSKey: expected 32 hex digits$/],
+      [{ lora: { ...LORA, path: undefined } }, /^lora\.path: required/],
+      [{ lora: { ...LORA, batchSize: 7 } }, /^lora\.batchSize: expected at most 6/],
+      [{ lora: { ...LORA, baudRate: 1234 } }, /^lora\.baudRate: /],
+      [{ lora: { ...LORA, p2p: { sf: 13 } } }, /^lora\.p2p\.sf: unknown key "sf"/],
+      [
+        { lora: { ...LORA, uplinkSpacingS: 10, receiveWindowS: 2 }, booking: { ackTimeoutS: 20 } },
+        /^booking\.ackTimeoutS: with lora at least 25 s: 2 x \(airtime 370 ms \+ uplink spacing 10000 ms \+ receive window 2000 ms\)/,
+      ],
+    ];
+    for (const [extra, message] of cases) expect(errorOf(() => load(extra)).message, JSON.stringify(extra)).toMatch(message);
+    expect(load({ lora: { ...LORA, uplinkSpacingS: 10 }, booking: { ackTimeoutS: 24.8 } }).core.ackTimeoutMs).toBe(24_800);
+  });
+
+  it('refuses a file holding LoRa keys that others can read', () => {
+    writeKeyFile(temp.dir);
+    const file = join(temp.dir, 'terminal.yaml');
+    writeFileSync(file, stringify({ pseudonymKeyFile: 'pseudonym.key', lora: LORA }), { mode: 0o644 });
+    chmodSync(file, 0o644);
+    const error = errorOf(() => loadTerminalConfig(file));
+    expect(error.message).toBe(`${file}: holds LoRa session keys (lora.nwkSKey, lora.appSKey) and is readable by others (mode 644): run chmod 640 ${file}`);
+    expect(error.message).not.toContain(LORA.nwkSKey);
+    chmodSync(file, 0o640);
+    expect(loadTerminalConfig(file).lora?.keys.devAddr).toBe('26011BE0');
+  });
+});
+
+describe('reader types, GPIO and the badge list file', () => {
+  const load = (extra: Record<string, unknown>) => {
+    writeKeyFile(temp.dir);
+    return terminalConfigFromObject({ pseudonymKeyFile: 'pseudonym.key', ...extra }, { baseDir: temp.dir });
+  };
+
+  it('takes an MFRC522 reader with its SPI settings and defaults', () => {
+    expect(load({ reader: { type: 'mfrc522' } }).reader).toEqual({ type: 'mfrc522', spiBus: 0, spiDevice: 0, speedHz: 1_000_000, pollMs: 100 });
+    expect(load({ reader: { type: 'mfrc522', spiDevice: 1, speedHz: 4_000_000, resetLine: 25, pollMs: 50 } }).reader).toEqual({ type: 'mfrc522', spiBus: 0, spiDevice: 1, speedHz: 4_000_000, resetLine: 25, pollMs: 50 });
+    expect(errorOf(() => load({ reader: { type: 'mfrc522', format: 'hex' } })).message).toMatch(/^reader\.format: only for type evtest or stdin$/);
+    expect(errorOf(() => load({ reader: { type: 'evtest', device: '/dev/input/event3', spiBus: 0 } })).message).toMatch(/^reader\.spiBus: only for type mfrc522$/);
+    expect(errorOf(() => load({ reader: { type: 'mfrc522', speedHz: 20_000_000 } })).message).toMatch(/^reader\.speedHz: expected at most 10000000/);
+  });
+
+  it('takes GPIO outputs and buttons, and refuses a line used twice', () => {
+    expect(load({ gpio: { buzzer: 17, greenLed: 27, buttons: { lines: { come: 5, errand: 26 } } } }).gpio).toEqual({
+      chip: 'gpiochip0',
+      outputs: { buzzer: 17, greenLed: 27 },
+      outputsActiveLow: false,
+      buttons: { lines: { come: 5, errand: 26 }, activeLow: true, bias: 'pull-up', debounceMs: 50 },
+    });
+    expect(load({}).gpio).toBeUndefined();
+    expect(errorOf(() => load({ gpio: { buzzer: 17, buttons: { lines: { go: 17 } } } })).message).toMatch(/^gpio\.buttons\.lines\.go: line 17 is already used by buzzer$/);
+    expect(errorOf(() => load({ reader: { type: 'mfrc522', resetLine: 22 }, gpio: { redLed: 22 } })).message).toMatch(/^reader\.resetLine: line 22 is already used by gpio\.redLed$/);
+    expect(errorOf(() => load({ gpio: { buttons: { lines: { lunch: 5 } } } })).message).toMatch(/^gpio\.buttons\.lines\.lunch: unknown key "lunch"/);
+    expect(errorOf(() => load({ gpio: { buttons: { lines: {}, bias: 'up' } } })).message).toMatch(/^gpio\.buttons\.bias: expected one of "as-is", "disable", "pull-down", "pull-up"/);
+  });
+
+  it('takes a badge list file relative to the configuration, and says when it cannot be read', () => {
+    writeFileSync(join(temp.dir, 'badges.json'), '{"version":1,"badges":[],"revoked":[]}');
+    expect(load({ badgeListFile: 'badges.json' }).badgeListFile).toBe(join(temp.dir, 'badges.json'));
+    expect(errorOf(() => load({ badgeListFile: 'none.json' })).message).toMatch(/^badgeListFile: cannot read .*none\.json: no such file/);
+  });
+});
+
+describe('examples/timeclock/terminal-lora.yaml', () => {
+  const example = join(import.meta.dirname, '../../../examples/timeclock/terminal-lora.yaml');
+
+  it('loads (key file, badge list, mode 600) and names every lora and gpio setting', () => {
+    const file = join(temp.dir, 'terminal.yaml');
+    copyFileSync(example, file);
+    chmodSync(file, 0o600);
+    writeKeyFile(temp.dir);
+    writeFileSync(join(temp.dir, 'badges.json'), '{"version":1,"badges":[],"revoked":[]}');
+    const config = loadTerminalConfig(file);
+    expect(config.terminal.id).toBe('zeit-bauhof-1');
+    expect(config.mqtt).toBeUndefined();
+    expect(config.lora).toMatchObject({ baudRate: 115200, batchSize: 6, uplinkSpacingMs: null, receiveWindowMs: 2000, keys: { devAddr: '26011BE0' } });
+    expect(config.core.ackTimeoutMs).toBe(78_000);
+    expect(config.gpio?.buttons?.lines).toEqual({ come: 5, go: 6, breakStart: 13, breakEnd: 19, errand: 26 });
+    const text = readFileSync(example, 'utf8');
+    const keys = ['lora', 'lora.p2p', 'gpio', 'gpio.buttons'].flatMap((section) => knownKeysAt(terminalConfigFileSchema, section.split('.')));
+    expect(keys.filter((key) => !new RegExp(`^[\\s#-]*${key}:`, 'm').test(text))).toEqual([]);
+    chmodSync(file, 0o644);
+    expect(errorOf(() => loadTerminalConfig(file)).message).toMatch(/holds LoRa session keys/);
   });
 });

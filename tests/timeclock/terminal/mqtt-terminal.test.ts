@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TIMECLOCK_TOPICS, type BadgeListMessage, type TerminalStatusMessage } from '../../../firmware/timeclock/core/contracts.ts';
+import type { MqttTransport } from '../../../firmware/timeclock/terminal/mqtt-transport.ts';
 import { startTerminal, type RunningTerminal } from '../../../firmware/timeclock/terminal/terminal.ts';
 import { SqliteOutbox } from '../../../firmware/timeclock/terminal/sqlite-outbox.ts';
 import { freePort, startMosquitto, type Mosquitto } from '../../support/mosquitto.ts';
@@ -192,7 +193,7 @@ describe('the terminal on MQTT', () => {
     await display.until((s) => s.online);
     const status = await watchStatus(id);
     await waitFor(() => status.length === 1);
-    t.transport.mqttClient!.stream.destroy();
+    (t.transport as MqttTransport).mqttClient!.stream.destroy();
     await waitFor(() => status.some((s) => s.state === 'offline'), 5000, 'last will');
     await waitFor(() => status.at(-1)?.state === 'online', 5000, 'online again');
     await t.close();

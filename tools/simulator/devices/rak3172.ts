@@ -22,6 +22,7 @@
 import type { RadioFrame, RadioMedium, Scheduler, SerialDevice } from '../contracts.ts';
 import { subBandName } from '../radio/airtime-stats.ts';
 import type { TrackingReceiver } from '../radio/medium.ts';
+import { StateClock } from '../runtime/power-states.ts';
 import type { Point } from '../radio/propagation.ts';
 import { type AtStatus, isQuery, MAX_NAME_LENGTH, parseCommandLine } from './rak3172/at-syntax.ts';
 import { buildCommands, type CommandHost, type CommandResult, type CommandSpec, P2P_RX_BUSY_MESSAGE } from './rak3172/commands.ts';
@@ -81,6 +82,8 @@ export class SimulatedRak3172 implements SerialDevice, TrackingReceiver {
   readonly id: string;
   position: Point;
   readonly stats: Rak3172Stats = emptyStats();
+  /** Time with AT+LPM=1 in force (the module sleeps by itself between commands and radio events), for power accounting. */
+  private readonly lowPower = new StateClock(() => this.scheduler?.now() ?? 0);
   /** Flash contents; tests may preset keys here before power-up. */
   readonly nvm: Rak3172Nvm;
   private readonly medium: RadioMedium;
@@ -185,6 +188,16 @@ export class SimulatedRak3172 implements SerialDevice, TrackingReceiver {
     this.position = { x: position.x, y: position.y };
   }
 
+  /** Whether AT+LPM=1 is in force. */
+  get lowPowerMode(): boolean {
+    return this.lowPower.on;
+  }
+
+  /** Milliseconds with AT+LPM=1 in force so far. */
+  get lowPowerModeMs(): number {
+    return this.lowPower.ms;
+  }
+
   get workMode(): 'lorawan' | 'p2p' {
     return this.nvm.nwm === 1 ? 'lorawan' : 'p2p';
   }
@@ -226,6 +239,7 @@ export class SimulatedRak3172 implements SerialDevice, TrackingReceiver {
     this.handling = false;
     this.sleeping = undefined;
     this.rebootRequested = false;
+    this.lowPower.set(false);
     this.macPart = new LoRaWanMac(this.ctx, { txPowerDbm: this.options.txPowerDbm ?? 14 });
     this.p2pPart = new P2pRadio(this.ctx, this.options.legacyP2pRxEvents === true);
     this.later(this.bootMs, () => {
@@ -337,6 +351,8 @@ export class SimulatedRak3172 implements SerialDevice, TrackingReceiver {
   }
 
   private makeHost(): CommandHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the accessors below need the module, not the host
+    const self = this;
     return {
       nvm: this.nvm,
       mac: () => this.macPart,
@@ -353,6 +369,12 @@ export class SimulatedRak3172 implements SerialDevice, TrackingReceiver {
       },
       reboot: () => this.boot(),
       sleep: (ms) => this.sleep(ms),
+      get lowPowerMode() {
+        return self.lowPower.on;
+      },
+      set lowPowerMode(on: boolean) {
+        self.lowPower.set(on);
+      },
     };
   }
 

@@ -38,7 +38,10 @@ export interface ModemPower {
   /** Transmitting, by TX power in dBm. */
   txMa: Record<number, Current>;
   rxMa: Current;
+  /** Between commands and radio events with its low-power mode on (RUI3 AT+LPM=1). */
   sleepMa: Current;
+  /** Between commands and radio events with its low-power mode off. Absent: always sleepMa. */
+  idleMa?: Current;
   /** Awake handling one AT command, for commandMs. */
   commandMa: Current;
   commandMs: number;
@@ -98,6 +101,8 @@ export interface NodeActivity {
   /** Receive windows. */
   rxMs: number;
   modemCommands: number;
+  /** The modem's low-power mode in force (RUI3 AT+LPM=1). Absent: the whole span. */
+  modemLowPowerMs?: number;
   /** All sensors together. */
   sensorMeasuringMs: number;
   heaterOnMs: number;
@@ -185,7 +190,12 @@ export function dailyCharge(model: PowerModel, activity: NodeActivity): ChargeIt
     'uplinks',
     `${Math.round((activity.modemCommands * DAY_MS) / span)} x ${modem.commandMs} ms x ${current(modem.commandMa.mA)}`,
   );
-  add(`${modem.name} asleep`, modem.sleepMa.mA, Math.max(0, span - radioMs - commandMs), 'time');
+  // Radio and commands happen after the firmware switched the low-power mode on (at configuration): they are
+  // counted inside its time, and the rest of it is sleep.
+  const idle = Math.max(0, span - radioMs - commandMs);
+  const lowPower = Math.min(idle, Math.max(0, Math.min(activity.modemLowPowerMs ?? span, span) - radioMs - commandMs));
+  add(`${modem.name} asleep`, modem.sleepMa.mA, lowPower, 'time');
+  if (idle > lowPower) add(`${modem.name} idle, low-power mode off`, (modem.idleMa ?? modem.sleepMa).mA, idle - lowPower, 'time');
 
   add(`${model.sensorCount} x ${sensor.name} measuring`, sensor.measuringMa.mA, activity.sensorMeasuringMs, 'time');
   add(`${model.sensorCount} x ${sensor.name} idle`, sensor.idleMa.mA * model.sensorCount, span, 'time');
@@ -254,6 +264,7 @@ export function describeModel(model: PowerModel): string[] {
   out.push(
     line(`${modem.name} RX`, modem.rxMa),
     line(`${modem.name} asleep`, modem.sleepMa),
+    ...(modem.idleMa ? [line(`${modem.name} idle with its low-power mode off`, modem.idleMa)] : []),
     `${line(`${modem.name} per AT command`, modem.commandMa)}, ${modem.commandMs} ms each`,
     line(`${sensor.name} measuring`, sensor.measuringMa),
     line(`${sensor.name} idle (x ${model.sensorCount})`, sensor.idleMa),

@@ -11,6 +11,7 @@
  */
 import { EU868_RX2_FREQ_HZ, symbolTimeMs } from '../../../firmware/core/airtime.ts';
 import type { RadioFrame } from '../contracts.ts';
+import { SimulatedRak3172 } from '../devices/rak3172.ts';
 import type { SimulatedSht3x } from '../devices/sht3x.ts';
 import { MTYPE, mtypeOf } from '../radio/lorawan-frames.ts';
 import { GATEWAY_ID, NODE_ID, type NodeWorld } from '../world/node-world.ts';
@@ -51,6 +52,7 @@ export function nodeActivity(world: NodeWorld, sensors: readonly SimulatedSht3x[
   const rxMs =
     world.keys.network === 'p2p' ? world.modemActivity.p2pReceiveMs : loRaWanReceiveMs(frames, world.medium.framesFrom(GATEWAY_ID));
   const power = world.board.power;
+  const modem = world.modemDevice;
   return {
     spanMs: world.scheduler.now(),
     mcuAwakeMs: world.board.awakeMs,
@@ -60,6 +62,8 @@ export function nodeActivity(world: NodeWorld, sensors: readonly SimulatedSht3x[
     txMsByPower,
     rxMs,
     modemCommands: world.modemActivity.commands,
+    // RUI3's AT+LPM; a RAK811's own sleep is not modelled here (power-profiles.ts has RAK3172 figures only)
+    ...(modem instanceof SimulatedRak3172 ? { modemLowPowerMs: modem.lowPowerModeMs } : {}),
     sensorMeasuringMs: sensors.reduce((sum, s) => sum + s.measuringMs, 0),
     heaterOnMs: sensors.reduce((sum, s) => sum + s.heaterOnMs, 0),
   };

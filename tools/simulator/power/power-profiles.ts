@@ -45,7 +45,13 @@ export const RAK3172: ModemPower = {
   },
   sleepMa: {
     mA: 0.00169,
-    source: 'RAK3172 datasheet: 1.69 µA asleep (typ., 3.3 V); assumes RUI3 sleeps between commands (AT+LPM=1)',
+    source: 'RAK3172 datasheet: 1.69 µA asleep (typ., 3.3 V); RUI3 sleeps by itself between commands only with AT+LPM=1',
+  },
+  idleMa: {
+    mA: 1.5,
+    source:
+      'assumption: with AT+LPM=0 RUI3 keeps the STM32WLE5 (48 MHz) out of its Stop modes between commands; no measurement ' +
+      'found, taken between its 1.69 µA asleep and the 5 mA assumed while handling a command',
   },
   commandMa: { mA: 5, source: 'assumption: STM32WLE5 at 48 MHz awake a few ms per AT command' },
   commandMs: 5,

@@ -4,8 +4,9 @@ import type { BoardName, BoardProfile } from './boards.ts';
 import type { I2CBusView } from './i2c.ts';
 import type { PinListener, PinMode } from './pins.ts';
 import type { PowerStatesView } from './power-states.ts';
+import type { SPIBusView, SPIDevice } from './spi.ts';
 import type { ResetReason } from './reset-register.ts';
-import type { SerialPortView } from './serial.ts';
+import type { SerialPortView, SerialWiring } from './serial.ts';
 import type { FlashImage } from './storage.ts';
 
 export interface EspruinoBoardOptions {
@@ -74,8 +75,12 @@ export interface EspruinoBoard {
   readonly pins: PinView;
   serial(name: string): SerialPortView;
   i2c(name: string): I2CBusView;
-  attachSerial(name: string, device: SerialDevice): void;
+  /** `pins`: the board pins the device is wired to, so that devices can share a UART by pin (serial.ts). */
+  attachSerial(name: string, device: SerialDevice, pins?: SerialWiring): void;
   attachI2C(name: string, device: I2CDevice): void;
+  spi(name: string): SPIBusView;
+  /** A device on a hardware SPI port (spi.ts); with `nssPin` it sees only the transfers that select that pin. */
+  attachSPI(name: string, device: SPIDevice, nssPin?: string): void;
   setAnalog(pin: string, volts: number): void;
   setInput(pin: string, level: boolean | 0 | 1 | undefined): void;
   /** Supply (VDD) voltage: analogRead() is relative to it and E.getAnalogVRef() returns it. */

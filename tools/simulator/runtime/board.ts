@@ -14,11 +14,12 @@ import { uncaughtText } from './format.ts';
 import { installGuestBuiltins, type GuestBuiltins } from './guest-setup.ts';
 import type { GuestRealm, RuntimeHost } from './host.ts';
 import { I2CBus, type I2CBusView } from './i2c.ts';
+import { SPIBus, type SPIBusView, type SPIDevice } from './spi.ts';
 import { createEspruinoGlobals, type BoardControl } from './espruino-globals.ts';
 import { PinBank, type PinListener } from './pins.ts';
 import { PowerStates } from './power-states.ts';
 import { ResetRegister, type ResetReason } from './reset-register.ts';
-import { Uart, type SerialPortView } from './serial.ts';
+import { Uart, type SerialPortView, type SerialWiring } from './serial.ts';
 import { FlashImage } from './storage.ts';
 import { TimerTable } from './timers.ts';
 
@@ -44,6 +45,7 @@ class Board implements EspruinoBoard, RuntimeHost, BoardControl {
   readonly boardId: string;
   private readonly uarts = new Map<string, Uart>();
   private readonly buses = new Map<string, I2CBus>();
+  private readonly spiBuses = new Map<string, SPIBus>();
   private readonly callbackCostMs: number;
   private readonly bootCostMsPerKB: number;
   private readonly rebootDelayMs: number;
@@ -101,6 +103,8 @@ class Board implements EspruinoBoard, RuntimeHost, BoardControl {
       this.uarts.set(name, new Uart(name, this.profile, host, this.scheduler, options.serialRxChunkBytes, (on) => this.power.setUart(name, on)));
     }
     for (const name of this.profile.i2cBuses) this.buses.set(name, new I2CBus(name, this.profile.family, host));
+    // hardware SPI ports: nRF52 Espruino builds have SPI1, the STM32F4 (Pico) SPI1-SPI3
+    for (const name of this.profile.family === 'stm32f4' ? ['SPI1', 'SPI2', 'SPI3'] : ['SPI1']) this.spiBuses.set(name, new SPIBus(name, this.pinBank, host));
     this.hardReset('power-on');
   }
 
@@ -358,8 +362,9 @@ class Board implements EspruinoBoard, RuntimeHost, BoardControl {
     this.pinBank.resetForRun(this.timers);
     for (const uart of this.uarts.values()) uart.resetForRun();
     for (const bus of this.buses.values()) bus.resetForRun();
+    for (const bus of this.spiBuses.values()) bus.resetForRun();
 
-    const api = createEspruinoGlobals(this, this.uarts, this.buses);
+    const api = createEspruinoGlobals(this, this.uarts, this.buses, this.spiBuses);
     this.globalsApi = api;
     const context = createEspruinoContext(api.globals);
     this.context = context;
@@ -532,12 +537,22 @@ class Board implements EspruinoBoard, RuntimeHost, BoardControl {
     return bus;
   }
 
-  attachSerial(name: string, device: SerialDevice): void {
-    (this.serial(name) as Uart).attach(device);
+  attachSerial(name: string, device: SerialDevice, pins?: SerialWiring): void {
+    (this.serial(name) as Uart).attach(device, pins);
   }
 
   attachI2C(name: string, device: I2CDevice): void {
     (this.i2c(name) as I2CBus).attach(device);
+  }
+
+  spi(name: string): SPIBusView {
+    const bus = this.spiBuses.get(name);
+    if (!bus) throw new Error(`${this.profile.name} has no ${name} (it has ${[...this.spiBuses.keys()].join(', ')})`);
+    return bus;
+  }
+
+  attachSPI(name: string, device: SPIDevice, nssPin?: string): void {
+    (this.spi(name) as SPIBus).attach(device, nssPin);
   }
 
   setAnalog(pin: string, volts: number): void {

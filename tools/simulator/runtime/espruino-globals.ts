@@ -13,6 +13,7 @@ import { estimateBlocks } from './memory.ts';
 import type { PinBank } from './pins.ts';
 import type { PowerStates } from './power-states.ts';
 import type { ResetRegister } from './reset-register.ts';
+import type { SPIBus } from './spi.ts';
 import type { Uart } from './serial.ts';
 import { storageModule, type FlashImage } from './storage.ts';
 import type { TimerTable } from './timers.ts';
@@ -48,7 +49,7 @@ function hex32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
 
-export function createEspruinoGlobals(board: BoardControl, uarts: Map<string, Uart>, buses: Map<string, I2CBus>) {
+export function createEspruinoGlobals(board: BoardControl, uarts: Map<string, Uart>, buses: Map<string, I2CBus>, spiBuses: Map<string, SPIBus> = new Map()) {
   const host = (): RuntimeHost => board;
   const realm = (): RuntimeHost['realm'] => board.realm;
   const E_events = new Emitter();
@@ -219,6 +220,7 @@ export function createEspruinoGlobals(board: BoardControl, uarts: Map<string, Ua
   };
   for (const [name, uart] of uarts) globals[name] = uart.guestObject();
   for (const [name, bus] of buses) globals[name] = bus.guestObject();
+  for (const [name, bus] of spiBuses) globals[name] = bus.guestObject();
   if (board.profile.family === 'nrf52') {
     const nrfEvents = new Emitter();
     const NRF: Record<string, unknown> = {};

@@ -14,4 +14,5 @@ export { RESET_CAUSE_ADDRESS } from './reset-register.ts';
 export { FlashImage } from './storage.ts';
 export type { SerialPortView, UartConfig } from './serial.ts';
 export type { I2CBusView, I2CConfig } from './i2c.ts';
+export type { SPIBusView, SPIConfig, SPIDevice } from './spi.ts';
 export type { PinListener, PinMode } from './pins.ts';

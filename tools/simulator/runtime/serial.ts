@@ -3,6 +3,10 @@
  * directions: bytes take (start + data + parity + stop bits) / baud seconds each, one after another,
  * and reach the other side when their last byte has arrived. A port that was not set up neither sends
  * nor receives. Received data goes to on('data') listeners as a string, or to a buffer for read().
+ *
+ * A UART may serve several devices on different pins (an nRF52 routes its one UART to any pins at setup()): a device
+ * attached with `pins` hears the board only while the port's TX is its RX pin and reaches the board only while the
+ * port's RX is its TX pin; a device attached without pins is wired to whatever pins the port uses.
  */
 import type { Scheduler, SerialDevice } from '../contracts.ts';
 import type { BoardProfile } from './boards.ts';
@@ -18,6 +22,12 @@ export interface UartConfig {
   options: unknown;
 }
 
+/** The board pins a device is wired to: `rx` is the board's receive pin (the device's TX), `tx` the board's transmit pin. */
+export interface SerialWiring {
+  rx?: string;
+  tx?: string;
+}
+
 export interface SerialPortView {
   readonly name: string;
   /** The configuration from setup(), or undefined when the port is not set up. */
@@ -31,6 +41,7 @@ export interface SerialPortView {
 export class Uart implements SerialPortView {
   config: UartConfig | undefined;
   device: SerialDevice | undefined;
+  private readonly wired: { device: SerialDevice; pins: SerialWiring | undefined }[] = [];
   bytesSent = 0;
   bytesReceived = 0;
   private txBusyUntil = 0;
@@ -49,10 +60,33 @@ export class Uart implements SerialPortView {
     private readonly onSetUp?: (on: boolean) => void,
   ) {}
 
-  attach(device: SerialDevice): void {
-    if (this.device) throw new Error(`${this.name} already has a device attached`);
-    this.device = device;
-    device.connect((bytes) => this.fromDevice(Uint8Array.from(bytes)), this.scheduler);
+  /**
+   * Without `pins` a port takes one device. With `pins`, devices share the port by pin; attaching a device that is
+   * already attached changes its wiring.
+   */
+  attach(device: SerialDevice, pins?: SerialWiring): void {
+    const known = this.wired.find((w) => w.device === device);
+    if (known) {
+      known.pins = pins;
+      return;
+    }
+    if (this.wired.length > 0 && (!pins || this.wired.some((w) => !w.pins))) {
+      throw new Error(`${this.name} already has a device attached (devices share a port only when each is attached with its pins)`);
+    }
+    const entry = { device, pins };
+    this.wired.push(entry);
+    this.device ??= device;
+    device.connect((bytes) => {
+      // bytes still on the wire when the port moves to other pins are lost, as on the chip
+      const wired = (): boolean => this.connected(entry.pins, 'rx');
+      if (wired()) this.fromDevice(Uint8Array.from(bytes), wired);
+    }, this.scheduler);
+  }
+
+  /** Whether the port's `side` pin is the device's (a device without pins is always connected). */
+  private connected(pins: SerialWiring | undefined, side: 'rx' | 'tx'): boolean {
+    const pin = pins?.[side];
+    return pin === undefined || this.config?.[side] === pin;
   }
 
   /** A new run: the port is not set up and has no listeners. */
@@ -77,13 +111,14 @@ export class Uart implements SerialPortView {
     const start = Math.max(now, this.txBusyUntil);
     const end = start + bytes.length * this.byteTimeMs();
     this.txBusyUntil = end;
+    const pinTx = this.config.tx;
     host.schedule(end - now, () => {
       this.bytesSent += bytes.length;
-      this.device?.receive(bytes);
+      for (const w of this.wired) if (w.pins?.tx === undefined || w.pins.tx === pinTx) w.device.receive(bytes);
     });
   }
 
-  private fromDevice(bytes: Uint8Array): void {
+  private fromDevice(bytes: Uint8Array, wired: () => boolean): void {
     if (!this.config || bytes.length === 0) return;
     const host = this.host();
     const byteMs = this.byteTimeMs();
@@ -93,7 +128,9 @@ export class Uart implements SerialPortView {
     for (let i = 0; i < bytes.length; i += chunk) {
       const part = bytes.subarray(i, i + chunk);
       at += part.length * byteMs;
-      host.schedule(at - now, () => this.deliver(part));
+      host.schedule(at - now, () => {
+        if (wired()) this.deliver(part);
+      });
     }
     this.rxBusyUntil = at;
   }

@@ -1,9 +1,9 @@
 /**
  * A firmware bundle on a simulated node in a simulated town: the board from a hardware profile (hardware/boards/),
- * a RAK3172 on the profile's modem UART at `distanceM` from the gateway, the battery on the profile's divider pin,
- * the modem's NRST on the profile's reset pin, the app's I2C devices on the profile's bus, and the network side:
- * a P2P gateway module (P2P keys) or a LoRaWAN network server (OTAA keys). The device tests and
- * `stadtsensor simulate` build on this; climate-world.ts adds the road-climate sensors.
+ * a RAK3172 or a RAK811 (the profile's `modem.chip`) on the profile's modem UART at `distanceM` from the gateway,
+ * the battery on the profile's divider pin, the modem's NRST on the profile's reset pin, the app's I2C devices on the
+ * profile's bus, and the network side: a P2P gateway module (P2P keys) or a LoRaWAN network server (OTAA keys).
+ * The device tests and `stadtsensor simulate` build on this; climate-world.ts adds the road-climate sensors.
  *
  * Order of events: the gateway comes up first (a P2P module needs about 2 s of virtual time to reach receive
  * mode), then the node is powered: keys are written to Storage (`ss.keys`) and the bundle is uploaded to flash.
@@ -15,6 +15,7 @@ import type { BoardProfile as HardwareProfile } from '../../../hardware/boards/b
 import { codec } from '../../../payload-schema/src/codec.ts';
 import type { I2CDevice } from '../contracts.ts';
 import { SimulatedRak3172 } from '../devices/rak3172.ts';
+import { SimulatedRak811 } from '../devices/rak811.ts';
 import { RadioMediumSim } from '../radio/medium.ts';
 import { SimulatedNetwork } from '../radio/network.ts';
 import type { PropagationModel } from '../radio/propagation.ts';
@@ -71,7 +72,9 @@ export class NodeWorld {
   readonly profile: HardwareProfile;
   readonly keys: NodeKeys;
   readonly board: EspruinoBoard;
-  readonly modem: SimulatedRak3172;
+  /** The node's modem, as the profile names it (`modem.chip`): a RAK3172, or a RAK811 (then also `rak811`). */
+  readonly modemDevice: SimulatedRak3172 | SimulatedRak811;
+  readonly rak811: SimulatedRak811 | undefined;
   /** What went over the modem's UART, for power accounting: AT commands, P2P receive windows. */
   readonly modemActivity: ModemActivity;
   /** P2P: the gateway module and its ABP session. */
@@ -119,15 +122,19 @@ export class NodeWorld {
       id: NODE_ID,
       ...(options.onConsole ? { onConsole: options.onConsole } : {}),
     });
-    this.modem = new SimulatedRak3172({
+    const modemPlace = {
       id: NODE_ID,
       position: { x: options.distanceM ?? DEFAULT_DISTANCE_M, y: 0 },
       medium: this.medium,
-      // AT+BAT: the climate node has no regulator (hardware/climate-node.md), so the module's supply is the battery.
-      batteryVolts: () => this.battery,
       ...(keys.network === 'lorawan' ? { devEui: keys.devEui } : {}),
-    });
-    this.modemActivity = new ModemActivity(this.modem);
+    };
+    this.modemDevice =
+      this.profile.modem.chip === 'RAK811'
+        ? new SimulatedRak811(modemPlace)
+        : // AT+BAT: the climate node has no regulator (hardware/climate-node.md), so the module's supply is the battery.
+          new SimulatedRak3172({ ...modemPlace, batteryVolts: () => this.battery });
+    this.rak811 = this.modemDevice instanceof SimulatedRak811 ? this.modemDevice : undefined;
+    this.modemActivity = new ModemActivity(this.modemDevice);
     this.board.attachSerial(this.profile.modem.serial, this.modemActivity);
     this.i2cDevices = options.i2cDevices ? options.i2cDevices(this.scheduler) : [];
     for (const device of this.i2cDevices) this.board.attachI2C(this.profile.i2c.bus, device);
@@ -139,6 +146,12 @@ export class NodeWorld {
     this.firmwareLoadedAtMs = this.scheduler.now();
     this.bootsBeforeLoad = this.board.boots;
     this.board.load(options.bundle);
+  }
+
+  /** The node's RAK3172; throws when the profile names a RAK811 (see `rak811`). */
+  get modem(): SimulatedRak3172 {
+    if (!(this.modemDevice instanceof SimulatedRak3172)) throw new Error(`${this.profile.id} carries a ${this.profile.modem.chip}: use world.rak811`);
+    return this.modemDevice;
   }
 
   /** How often the firmware started: 1 after the upload, one more for every reset or power cycle. */
@@ -194,7 +207,7 @@ export class NodeWorld {
   /** Power off and on: the board reboots from flash (Storage and the modem's settings stay), the modem restarts. */
   powerCycle(): void {
     this.board.powerCycle();
-    this.modem.hardReset();
+    this.modemDevice.hardReset();
   }
 
   /** Battery -> r1 -> pin -> r2 -> GND. */
@@ -216,7 +229,7 @@ export class NodeWorld {
       if (now === level) return;
       level = now;
       if (now === 0) this.modemResets++;
-      this.modem.hardReset();
+      this.modemDevice.hardReset();
     });
   }
 }

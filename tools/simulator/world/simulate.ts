@@ -2,13 +2,10 @@
  * `stadtsensor simulate <scenario>`: builds an app for a board profile, runs it in the climate world under a weather
  * scenario with fixed demonstration keys, and reports what the network side received.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildFirmware, formatBuildProblems } from '../../firmware-build/index.ts';
 import type { DecodedObject, DecodedValue } from '../../../payload-schema/src/codec.ts';
 import { DAY_MS, HOUR_MS } from '../radio/airtime-stats.ts';
 import { loadWeatherScenario } from '../weather.ts';
+import { buildMinifiedBundle } from './build-bundle.ts';
 import { createClimateWorld } from './climate-world.ts';
 import { DEMO_LORAWAN_KEYS, DEMO_P2P_KEYS } from './keys.ts';
 import { NODE_ID } from './node-world.ts';
@@ -25,7 +22,7 @@ export interface SimulateOptions {
   hours?: number;
   /** Default 1. */
   seed?: number;
-  /** Default 'p2p'. */
+  /** Default 'p2p'. The bundle is built for this radio mode (`stadtsensor build --radio`). */
   network?: 'p2p' | 'lorawan';
   distanceM?: number;
   batteryVolts?: number;
@@ -83,18 +80,6 @@ export interface SimulationReport {
 /** TTN's fair-use uplink airtime per device and day (shared/reference/lorawan.md). */
 const FAIR_USE_MS_PER_DAY = 30_000;
 
-async function buildBundle(app: string, board: string): Promise<string> {
-  const outDir = mkdtempSync(join(tmpdir(), 'stadtsensor-simulate-'));
-  try {
-    // the minified bundle, as a maker flashes it: the plain one does not fit an MDBT42Q's Storage
-    const build = await buildFirmware({ app, board, outDir, minify: true });
-    if (build.problems.length > 0) throw new Error(`${app} for ${board} does not build:\n${formatBuildProblems(build.problems)}`);
-    return build.minifiedCode!;
-  } finally {
-    rmSync(outDir, { recursive: true, force: true });
-  }
-}
-
 function isFlags(value: DecodedObject): boolean {
   const values = Object.values(value);
   return values.length > 0 && values.every((v) => typeof v === 'boolean');
@@ -150,7 +135,7 @@ export async function simulateScenario(options: SimulateOptions): Promise<Simula
   const network = options.network ?? 'p2p';
   const seed = options.seed ?? 1;
   const hours = options.hours ?? scenario.durationHours;
-  const bundle = options.bundle ?? (await buildBundle(app, options.board));
+  const bundle = options.bundle ?? (await buildMinifiedBundle(app, options.board, network));
   const world = createClimateWorld({
     bundle,
     boardId: options.board,

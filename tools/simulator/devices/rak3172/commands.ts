@@ -27,6 +27,8 @@ export interface CommandHost {
   reboot(): void;
   /** Sleeps for ms (undefined: until woken); prints OK on waking. */
   sleep(ms: number | undefined): void;
+  /** AT+LPM: sleep by itself whenever idle (RUI3 "low power mode (0 = off, 1 = on)"). */
+  lowPowerMode: boolean;
 }
 
 export interface CommandSpec {
@@ -164,6 +166,21 @@ export function buildCommands(host: CommandHost): Record<string, CommandSpec> {
         if (ms === undefined || ms === 0 || ms > 4294967295) return 'AT_PARAM_ERROR';
         host.sleep(ms);
         return 'DEFERRED';
+      },
+    },
+    // RUI3's AT list: "AT+LPM RW: get or set the low power mode (0 = off, 1 = on)". With it on, the module sleeps
+    // between commands and radio events and a byte on its UART wakes it; the reference documents no lost first byte.
+    // Its default and whether it survives a restart are not documented: off, and not kept (the driver sets it at
+    // every configuration).
+    'AT+LPM': {
+      usage: 'get or set the low power mode (0 = off, 1 = on)',
+      access: 'RW',
+      run: (args, name) => {
+        if (isQuery(args)) return show(name, host.lowPowerMode ? 1 : 0);
+        const on = args.length === 1 ? flag(args[0]) : undefined;
+        if (on === undefined) return 'AT_PARAM_ERROR';
+        host.lowPowerMode = on === 1;
+        return 'OK';
       },
     },
     'AT+NWM': {

@@ -1,17 +1,20 @@
 /**
  * The modem's UART, set up only while the modem has something to say. On an nRF52 a UART that is set up keeps the
  * high-speed clock running, about 1 mA (espruino.com/Power+Consumption): thirty times the rest of the node asleep.
- * It opens before every write and before a modem reset, and closes IDLE_MS after the node reports idle (its last
- * uplink's events are in), or HOLD_MS after the last traffic (error paths). While it is closed an STM32 board
- * (the Pico) may deep-sleep. Board-generic: it belongs next to modemSerial() in firmware/platform/espruino.ts.
+ * It opens before every write and before a modem reset, and closes MODEM_UART_IDLE_MS after the node reports idle
+ * (its last uplink's events are in), or MODEM_UART_HOLD_MS after the last traffic (error paths). While it is closed
+ * an STM32 board (the Pico) may deep-sleep. Every app uses it (water-level through its shared UART).
  */
 import { modem as modemPins } from 'stadtsensor:board';
-import type { SerialPort } from '../../drivers/at-line.ts';
+import type { SerialPort } from '../drivers/at-line.ts';
 
 /** Longer than the driver's longest wait for a line (60 s for a confirmed uplink). */
-const HOLD_MS = 65000;
-/** After the node's last send: the driver waits 200 ms for a downlink line after TX_DONE. */
-const IDLE_MS = 500;
+export const MODEM_UART_HOLD_MS = 65000;
+/**
+ * After the node reports idle: its last operation is over (the driver has already waited for a downlink line after
+ * TX_DONE, or for the end of the P2P receive window), so only the last command's bytes may still be leaving.
+ */
+export const MODEM_UART_IDLE_MS = 50;
 
 /** The port to hand the modem driver, plus `open` (before a modem reset) and `idle` (the node has nothing to send). */
 export interface ModemUart extends SerialPort {
@@ -41,10 +44,10 @@ export function modemUart(): ModemUart {
       serial.setup(modemPins.baud, { rx: pins[modemPins.rx], tx: pins[modemPins.tx] });
       on = true;
     }
-    closeIn(HOLD_MS);
+    closeIn(MODEM_UART_HOLD_MS);
   }
 
-  serial.on('data', () => closeIn(HOLD_MS));
+  serial.on('data', () => closeIn(MODEM_UART_HOLD_MS));
   open();
   return {
     write: (data) => {
@@ -53,6 +56,6 @@ export function modemUart(): ModemUart {
     },
     on: (event, listener) => serial.on(event, listener),
     open: open,
-    idle: () => closeIn(IDLE_MS),
+    idle: () => closeIn(MODEM_UART_IDLE_MS),
   };
 }
