@@ -169,7 +169,11 @@ it('has every accepted frame acknowledged when Mosquitto is killed (SIGKILL) mid
   const feeder = feedSteadily(radio.module, frames, 350);
   const kills = await brokerOutages(rig, feeder, frames.length, { count: 6, how: 'kill', downMs: 200 });
   await feeder.done;
-  await waitFor('every frame accepted', () => bridge.counts.accepted >= frames.length, 20_000);
+  // frames after the last kill, whatever the pace of the kills was: no broker dies after these
+  const tail = roadClimateStream(devices, 10, 151);
+  await feedSteadily(radio.module, tail, 350).done;
+  const total = frames.length + tail.length;
+  await waitFor('every frame accepted', () => bridge.counts.accepted >= total, 20_000);
   await waitFor('the outbox drained', () => bridge.pending === 0, 20_000);
   const lastKill = kills.at(-1)!;
   const afterLastKill = [...accepted].filter(([, at]) => at > lastKill).map(([id]) => id);
@@ -185,14 +189,14 @@ it('has every accepted frame acknowledged when Mosquitto is killed (SIGKILL) mid
       `${missing.length} lost by the killed broker after its PUBACK; ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 
-  expect(bridge.counts.accepted).toBe(frames.length);
+  expect(bridge.counts.accepted).toBe(total);
   expect(stats.mqttReconnects).toBeGreaterThanOrEqual(kills.length);
   // the bridge's part: nothing accepted is left unacknowledged, dropped or given up
   expect(bridge.pending).toBe(0);
   expect(stats.outboxDropped).toBe(0);
-  expect(stats.eventsPublished).toBeGreaterThanOrEqual(frames.length);
+  expect(stats.eventsPublished).toBeGreaterThanOrEqual(total);
   // no broker died after these were accepted: every one of them reaches the subscriber
-  expect(afterLastKill.length).toBeGreaterThan(0);
+  expect(afterLastKill.length).toBeGreaterThanOrEqual(tail.length);
   expect(difference(afterLastKill, got)).toEqual([]);
   expect(difference(got.keys(), new Set(accepted.keys()))).toEqual([]);
 }, 90_000);
