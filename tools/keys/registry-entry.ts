@@ -4,17 +4,11 @@
  * needs to check MIC and decrypt; OTAA devices are joined by TTN or ChirpStack, so their entry has no keys.
  */
 import { stringify } from 'yaml';
+import type { DeviceEntry } from '../../gateway-bridge/src/types.ts';
 import type { DeviceIdentity } from './identity.ts';
 
-export interface RegistryEntry {
-  id: string;
-  name: string;
-  devEui: string;
-  devAddr?: string;
-  nwkSKey?: string;
-  appSKey?: string;
-  type: string;
-}
+/** The fields of the bridge's DeviceEntry a new device has; the type as the bridge's config names it. */
+export type RegistryEntry = Pick<DeviceEntry, 'id' | 'name' | 'devEui' | 'devAddr' | 'nwkSKey' | 'appSKey'> & { type: string };
 
 export function registryEntry(identity: DeviceIdentity): RegistryEntry {
   const { id, name, devEui, type, keys } = identity;
