@@ -2,7 +2,7 @@
  * The board side of a node: Espruino globals turned into the small interfaces firmware/core and the drivers take,
  * using the board profile (the only place pins live).
  */
-import { battery as batteryPins, modem as modemPins, nrf52 } from 'stadtsensor:board';
+import { battery as batteryPins, i2c as i2cPins, modem as modemPins, nrf52 } from 'stadtsensor:board';
 import type { Timers } from '../drivers/at-line.ts';
 import type { NodeKeys } from '../core/node.ts';
 
@@ -66,6 +66,13 @@ export function readBatteryVolts(): number | null {
   const atPin = analogRead(pins[batteryPins.pin]!) * E.getAnalogVRef();
   const volts = (atPin * (batteryPins.r1Ohms + batteryPins.r2Ohms)) / batteryPins.r2Ohms;
   return volts > 0.5 ? Math.round(volts * 100) / 100 : null;
+}
+
+/** The sensors' I2C bus, set up as the profile says. */
+export function boardI2c(): I2C {
+  const bus = pins[i2cPins.bus] as unknown as I2C;
+  bus.setup({ scl: pins[i2cPins.scl]!, sda: pins[i2cPins.sda]!, bitrate: i2cPins.bitrate });
+  return bus;
 }
 
 /** The modem's UART, set up as the profile says. */

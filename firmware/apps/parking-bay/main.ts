@@ -11,11 +11,10 @@
  * empty). The baseline, the state and the change counter survive a power cycle (Storage file pk.state).
  */
 import { encodeParkingBay, type ParkingBay } from '../../../payload-schema/generated/firmware/payload.js';
-import { i2c as i2cPins } from 'stadtsensor:board';
 import { QMC5883L, type Qmc5883lError, type Qmc5883lReading } from '../../drivers/qmc5883l.ts';
 import type { NodeApp, NodeContext, Uplink } from '../../core/node.ts';
 import { createConsoleLogger } from '../../platform/log.ts';
-import { storage } from '../../platform/espruino.ts';
+import { boardI2c, storage } from '../../platform/espruino.ts';
 import { bootNode } from '../../platform/boot-node.ts';
 import { modemUart } from '../../platform/modem-uart.ts';
 import { BayDetector, type DetectorSnapshot } from './bay-detector.ts';
@@ -33,9 +32,7 @@ const MAX_TEMPERATURE_C = 86.5;
 
 const logger = createConsoleLogger('info');
 const log = logger.log;
-const pins = global as unknown as Record<string, Pin>;
-const bus = pins[i2cPins.bus] as unknown as I2C;
-bus.setup({ scl: pins[i2cPins.scl]!, sda: pins[i2cPins.sda]!, bitrate: i2cPins.bitrate });
+const bus = boardI2c();
 const magnetometer = new QMC5883L(bus, setTimeout);
 
 function loadSnapshot(): DetectorSnapshot | null {

@@ -5,11 +5,11 @@
  * it for a few seconds; the next reading is taken once it has cooled and says so (status.heaterOn).
  */
 import { encodeRoadClimate } from '../../../payload-schema/generated/firmware/payload.js';
-import { i2c as i2cPins } from 'stadtsensor:board';
 import { SHT3x, SHT3X_ADDRESS, SHT3X_ADDRESS_ALT, type Sht3xError, type Sht3xReading } from '../../drivers/sht3x.ts';
 import type { NodeApp, NodeContext, Uplink } from '../../core/node.ts';
 import { createConsoleLogger } from '../../platform/log.ts';
 import { bootNode } from '../../platform/boot-node.ts';
+import { boardI2c } from '../../platform/espruino.ts';
 import { iceRisk, nextIntervalS, type IceRisk } from './climate-logic.ts';
 import { modemUart } from '../../platform/modem-uart.ts';
 
@@ -25,9 +25,7 @@ const COOL_MS = 30000;
 
 const logger = createConsoleLogger('info');
 const log = logger.log;
-const pins = global as unknown as Record<string, Pin>;
-const bus = pins[i2cPins.bus] as unknown as I2C;
-bus.setup({ scl: pins[i2cPins.scl]!, sda: pins[i2cPins.sda]!, bitrate: i2cPins.bitrate });
+const bus = boardI2c();
 const airSensor = new SHT3x(bus, SHT3X_ADDRESS, setTimeout);
 const surfaceSensor = new SHT3x(bus, SHT3X_ADDRESS_ALT, setTimeout);
 

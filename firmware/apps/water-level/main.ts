@@ -12,11 +12,12 @@
  * distance per kelvin, 5 mm at 3 m.
  */
 import { encodeWaterLevel, encodeWaterLevelBatch, type WaterLevelBatch } from '../../../payload-schema/generated/firmware/payload.js';
-import { i2c as i2cPins, ranger as rangerWiring } from 'stadtsensor:board';
+import { ranger as rangerWiring } from 'stadtsensor:board';
 import { SHT3x, SHT3X_ADDRESS } from '../../drivers/sht3x.ts';
 import type { NodeApp, NodeContext, Uplink } from '../../core/node.ts';
 import { createConsoleLogger } from '../../platform/log.ts';
 import { bootNode } from '../../platform/boot-node.ts';
+import { boardI2c } from '../../platform/espruino.ts';
 import { rangerCycle, type CycleError } from './ranger-cycle.ts';
 import { sharedUart } from './shared-uart.ts';
 import type { RangerPart } from '../../drivers/ranger/ranger.ts';
@@ -35,8 +36,7 @@ const HISTORY_STEP_S = 240;
 const logger = createConsoleLogger('info');
 const log = logger.log;
 const pins = global as unknown as Record<string, Pin>;
-const bus = pins[i2cPins.bus] as unknown as I2C;
-bus.setup({ scl: pins[i2cPins.scl]!, sda: pins[i2cPins.sda]!, bitrate: i2cPins.bitrate });
+const bus = boardI2c();
 const airSensor = new SHT3x(bus, SHT3X_ADDRESS, setTimeout);
 digitalWrite(pins[rangerWiring!.power]!, 0);
 

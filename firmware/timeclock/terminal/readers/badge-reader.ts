@@ -54,4 +54,15 @@ export class BadgeReaderEvents {
   emitError(error: Error): void {
     for (const listener of this.errorListeners) listener(error);
   }
+
+  /** The reader a driver returns: these listeners and counts, and the driver's own close. */
+  reader(close: () => Promise<void>): BadgeReader {
+    return {
+      onBadge: (listener) => this.onBadge(listener),
+      onRejected: (listener) => this.onRejected(listener),
+      onError: (listener) => this.onError(listener),
+      rejections: () => this.rejections(),
+      close,
+    };
+  }
 }

@@ -100,20 +100,14 @@ export function createEvtestBadgeReader(options: EvtestReaderOptions): BadgeRead
 
   start();
 
-  return {
-    onBadge: (listener) => events.onBadge(listener),
-    onRejected: (listener) => events.onRejected(listener),
-    onError: (listener) => events.onError(listener),
-    rejections: () => events.rejections(),
-    close: async () => {
-      closed = true;
-      if (restartTimer) clearTimeout(restartTimer);
-      const proc = child;
-      if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return;
-      await new Promise<void>((resolve) => {
-        proc.once('close', () => resolve());
-        proc.kill('SIGTERM');
-      });
-    },
-  };
+  return events.reader(async () => {
+    closed = true;
+    if (restartTimer) clearTimeout(restartTimer);
+    const proc = child;
+    if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      proc.once('close', () => resolve());
+      proc.kill('SIGTERM');
+    });
+  });
 }

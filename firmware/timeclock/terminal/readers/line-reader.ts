@@ -25,13 +25,7 @@ export function createLineBadgeReader(input: Readable, options: CardNumberOption
   });
   input.on('error', (error: Error) => events.emitError(error));
 
-  return {
-    onBadge: (listener) => events.onBadge(listener),
-    onRejected: (listener) => events.onRejected(listener),
-    onError: (listener) => events.onError(listener),
-    rejections: () => events.rejections(),
-    close: async () => {
-      lines.close();
-    },
-  };
+  return events.reader(async () => {
+    lines.close();
+  });
 }

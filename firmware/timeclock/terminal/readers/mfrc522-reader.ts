@@ -138,20 +138,14 @@ export function createMfrc522Reader(options: Mfrc522ReaderOptions): BadgeReader 
   };
 
   start();
-  return {
-    onBadge: (listener) => events.onBadge(listener),
-    onRejected: (listener) => events.onRejected(listener),
-    onError: (listener) => events.onError(listener),
-    rejections: () => events.rejections(),
-    close: async () => {
-      closed = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      try {
-        closeBus();
-      } catch {
-        // already closed
-      }
-    },
-  };
+  return events.reader(async () => {
+    closed = true;
+    if (timer) clearTimeout(timer);
+    timer = null;
+    try {
+      closeBus();
+    } catch {
+      // already closed
+    }
+  });
 }
