@@ -18,6 +18,7 @@ import { timeOnAir, uplinkAirtime } from './airtime.ts';
 import { createAirtimeBudget } from './airtime-budget.ts';
 import { createFrameCounter, type CounterStorage } from './frame-counter.ts';
 import { buildUplink, parseDownlink, type SessionKeys } from './lorawan-abp.ts';
+import { P2P_RX_OPEN_MS, P2P_RX_WINDOW_MS } from './p2p-window.ts';
 import { RADIO_LORAWAN, RADIO_P2P } from './radio.ts';
 import { Settings, type SettingsTree } from './settings.ts';
 
@@ -78,16 +79,6 @@ export interface NodeContext {
   log: Logger;
 }
 
-/**
- * After a P2P uplink the node listens for a downlink from the gateway, which answers 500 ms after the uplink
- * (gateway-bridge P2P_DOWNLINK_DELAY_MS; tools/simulator/world/p2p-gateway.ts): from P2P_RX_OPEN_MS to
- * P2P_RX_WINDOW_MS after the modem reported the uplink sent, 200 ms of margin on either side for the gateway's
- * serial and scheduling delays. A window that found a preamble stays open to the frame's end. Every 100 ms of
- * listening costs a Pico node about 1.5 % of its battery life (8.4 mA receiving, 11 mA with its UART set up);
- * before the window opens the modem sleeps.
- */
-export const P2P_RX_WINDOW_MS = 700;
-export const P2P_RX_OPEN_MS = 300;
 const LOW_BATTERY_V = 2.2;
 /** Uplinks waiting for the radio; a full queue drops the oldest reading (status and reports are never dropped). */
 const MAX_QUEUE = 4;

@@ -28,7 +28,7 @@ import { openBridgeDatabase, type BridgeDatabase } from './outbox/database.ts';
 import { GroupCommit } from './outbox/group-commit.ts';
 import { SqliteCounterStore } from './outbox/sqlite-counter-store.ts';
 import { SqliteOutbox } from './outbox/sqlite-outbox.ts';
-import { serializeEvent, eventToJson } from './output/formats.ts';
+import { serializeEvent, stateToJson } from './output/formats.ts';
 import { discoveryMessages, gatewayDiscoveryMessages, haStatusTopic } from './output/home-assistant.ts';
 import { buildConnectOptions, buildOutputConnectOptions, describeConnection, explainConnectionError } from './output/mqtt-connection.ts';
 import { Publisher } from './output/publisher.ts';
@@ -137,7 +137,7 @@ export class Bridge {
       topics: this.topics,
       serialize: (event) => serializeEvent(event, config.mqtt.format),
       // Home Assistant and dashboards read the retained state as JSON whatever the up format is
-      serializeState: eventToJson,
+      serializeState: stateToJson,
       discovery: config.homeAssistant.enabled ? this.#discovery() : undefined,
       counters: () => this.#stats(),
       statsIntervalMs: config.statsIntervalS * 1000,

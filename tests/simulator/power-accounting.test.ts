@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { symbolTimeMs, timeOnAir } from '../../firmware/core/airtime.ts';
-import { P2P_RX_OPEN_MS, P2P_RX_WINDOW_MS } from '../../firmware/core/node.ts';
+import { P2P_RX_OPEN_MS, P2P_RX_WINDOW_MS } from '../../firmware/core/p2p-window.ts';
 import type { RadioFrame, Scheduler, SerialDevice } from '../../tools/simulator/contracts.ts';
 import { CMD_HEATER_OFF, CMD_HEATER_ON, MEASUREMENT_MS, SimulatedSht3x } from '../../tools/simulator/devices/sht3x.ts';
 import { batteryYears, chargePerDay, dailyBudget } from '../../tools/simulator/power/battery-model.ts';

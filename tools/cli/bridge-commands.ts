@@ -6,7 +6,6 @@ import type { Command } from 'commander';
 import { Bridge } from '../../gateway-bridge/src/bridge.ts';
 import { ConfigError, loadConfig } from '../../gateway-bridge/src/config/load.ts';
 import type { BridgeConfig } from '../../gateway-bridge/src/config/schema.ts';
-import { runDemo } from '../demo/run-demo.ts';
 import { UsageError } from './input.ts';
 import { firstStopSignal } from './signals.ts';
 
@@ -63,6 +62,8 @@ export function registerBridgeCommands(program: Command): void {
     .action(async (opts: { broker?: string; port: string; interval: string; duration?: string; verbose?: boolean }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`not a port: ${opts.port}`);
+      // the demo's simulator stays out of a bridge's memory
+      const { runDemo } = await import('../demo/run-demo.ts');
       await runDemo({
         brokerUrl: opts.broker,
         port,

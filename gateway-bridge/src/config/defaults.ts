@@ -18,11 +18,8 @@ export const P2P_DEFAULTS = {
 
 export const SERIAL_DEFAULTS = { baudRate: 115_200, module: 'rui3' } as const;
 
-/**
- * From the end of a P2P uplink to the downlink that answers it (class A). A P2P node listens P2P_RX_WINDOW_MS
- * (firmware/core/node.ts) after its uplink; the downlink's preamble must start well inside that window.
- */
-export const P2P_DOWNLINK_DELAY_MS = 500;
+/** From a P2P uplink to the downlink that answers it: the middle of the node's receive window (one definition). */
+export { P2P_DOWNLINK_DELAY_MS } from '../../../firmware/core/p2p-window.ts';
 
 /**
  * With more than one receiver (two modules, or a module and a network server) an event waits this long in the

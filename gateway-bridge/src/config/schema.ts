@@ -4,6 +4,7 @@
  * Every object is strict: an unknown key is an error, so a typo never silently falls back to a default.
  */
 import { z } from 'zod';
+import { RAK811_P2P_LIMITS } from '../inputs/serial/module-limits.ts';
 import type { CounterResetPolicy, DeviceEntry, DeviceType } from '../types.ts';
 import {
   HOME_ASSISTANT_DEFAULTS,
@@ -170,7 +171,18 @@ const serialSchema = z.strictObject({
   baudRate: z.literal(BAUD_RATES).default(SERIAL_DEFAULTS.baudRate),
   module: z.enum(SERIAL_MODULES).default(SERIAL_DEFAULTS.module),
   p2p: p2pSchema,
-});
+}).superRefine(checkModuleLimits);
+
+/** The RAK811 takes less than RUI3 (its lorap2p command: SF 6..12, 5..20 dBm; shared/reference/rak-rui3-at.md). */
+function checkModuleLimits(serial: { module: string; p2p: { spreadingFactor: number; txPowerDbm: number } }, ctx: z.RefinementCtx): void {
+  if (serial.module !== 'rak811') return;
+  if (serial.p2p.txPowerDbm > RAK811_P2P_LIMITS.maxTxPowerDbm) {
+    ctx.addIssue({ code: 'custom', path: ['p2p', 'txPowerDbm'], message: `a RAK811 sends with at most ${RAK811_P2P_LIMITS.maxTxPowerDbm} dBm` });
+  }
+  if (serial.p2p.spreadingFactor < RAK811_P2P_LIMITS.minSpreadingFactor) {
+    ctx.addIssue({ code: 'custom', path: ['p2p', 'spreadingFactor'], message: `a RAK811 takes spreading factors ${RAK811_P2P_LIMITS.minSpreadingFactor} to 12` });
+  }
+}
 
 const networkSchema = z
   .strictObject({

@@ -1,10 +1,15 @@
 /**
- * The bridge's SQLite file: the outbox, the saved state marks and the frame counters live in one database so that
- * one transaction (and one fsync) can cover a frame's counter update and its outbox row.
+ * The bridge's SQLite file: the outbox, the devices' retained states and the frame counters live in one database so
+ * that one transaction (and one fsync) can cover a frame's counter update and its outbox row.
  *
  * WAL with synchronous=FULL: a commit returns only after the WAL is on disk, so a row the outbox reported as added
  * survives a power cut of the Pi, not only a crash of the process. auto_vacuum=INCREMENTAL lets the file shrink
  * again after a long outage filled it (SqliteOutbox calls incremental_vacuum while pruning).
+ *
+ * Schema versions (user_version): 1 kept one state mark per device (`state_marks`: time, fCnt and id of the event
+ * last published as its state); 2 keeps the newest event of every message of a device (`device_state`). Opening a
+ * version 1 file migrates it: a mark whose event is still in the outbox becomes that message's row, the rest are
+ * dropped (their events' bodies are gone; the next event of each message fills the state again).
  */
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -37,7 +42,7 @@ type DatabaseConstructor = new (path: string) => BridgeDatabase;
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as DatabaseConstructor;
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
@@ -52,11 +57,13 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_rejected_pending ON outbox (seq) WHERE status = 0 AND kind = 'rejected';
 CREATE INDEX IF NOT EXISTS outbox_published ON outbox (done_at) WHERE status = 1;
-CREATE TABLE IF NOT EXISTS state_marks (
-  device      TEXT    PRIMARY KEY,
-  received_at INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS device_state (
+  device      TEXT    NOT NULL,
+  message     TEXT    NOT NULL,
+  received_at INTEGER NOT NULL,                -- ms since the epoch
   f_cnt       INTEGER NOT NULL,
-  event_id    TEXT    NOT NULL
+  body        TEXT    NOT NULL,                -- JSON: the BridgeEvent
+  PRIMARY KEY (device, message)
 );
 CREATE TABLE IF NOT EXISTS frame_counters (
   dev_eui      TEXT    PRIMARY KEY,
@@ -64,6 +71,17 @@ CREATE TABLE IF NOT EXISTS frame_counters (
   startup_mics TEXT    NOT NULL,                -- JSON array of 8-hex-digit MICs
   updated_at   INTEGER NOT NULL
 );
+`;
+
+/** Version 1 to 2: the state marks whose event is still in the outbox become device_state rows. */
+const STATE_MARKS_TO_DEVICE_STATE = `
+INSERT OR IGNORE INTO device_state (device, message, received_at, f_cnt, body)
+  SELECT device, message, received_at, f_cnt, body FROM (
+    SELECT m.device, m.received_at, m.f_cnt, o.body,
+           CASE WHEN json_valid(o.body) THEN json_extract(o.body, '$.message') END AS message
+    FROM state_marks m JOIN outbox o ON o.id = m.event_id AND o.kind = 'up'
+  ) WHERE typeof(message) = 'text';
+DROP TABLE state_marks;
 `;
 
 export interface OpenDatabaseOptions {
@@ -87,8 +105,13 @@ export function openBridgeDatabase(path: string, options: OpenDatabaseOptions = 
     if (version > SCHEMA_VERSION) {
       throw new Error(`${path} has schema version ${version}; this bridge knows up to ${SCHEMA_VERSION} (a newer bridge wrote it)`);
     }
-    db.exec(SCHEMA);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.transaction(() => {
+      db.exec(SCHEMA);
+      if (version < 2 && db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'state_marks'").get() !== undefined) {
+        db.exec(STATE_MARKS_TO_DEVICE_STATE);
+      }
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
   } catch (error) {
     db.close();
     throw error;

@@ -45,14 +45,6 @@ export interface OutboxBatch {
   heldUntil?: number;
 }
 
-/** The newest event whose values went to a device's retained state topic. */
-export interface StateMark {
-  /** Event receivedAt, ms since the epoch. */
-  receivedAt: number;
-  fCnt: number;
-  eventId: string;
-}
-
 export interface OutboxStats {
   /** Rows waiting to be published. */
   pending: number;
@@ -86,12 +78,16 @@ export interface Outbox {
   /** Merges a second receiver's metadata into a pending event (best first); false when it is not pending. */
   mergeRx(eventId: string, rx: RxInfo | readonly RxInfo[]): boolean;
   nextBatch(limit: number, options?: NextBatchOptions): OutboxBatch;
-  /** Called after the broker acknowledged every message of these rows; state marks are saved in the same transaction. */
-  markPublished(ids: readonly string[], stateMarks?: ReadonlyMap<string, StateMark>): void;
+  /**
+   * Called after the broker acknowledged every message of these rows. stateEvents: events that went to their
+   * device's retained state, saved in the same transaction as their device's newest of their message, each only
+   * when at least as new (receivedAt, then fCnt) as the one saved.
+   */
+  markPublished(ids: readonly string[], stateEvents?: readonly BridgeEvent[]): void;
   /** A row that can never be published: kept with the error, no longer offered. */
   markFailed(id: string, error: string): void;
-  /** The saved state marks by device id. */
-  stateMarks(): Map<string, StateMark>;
+  /** The saved newest events by device id, then message name: what the retained states were built from. */
+  deviceStates(): Map<string, Map<string, BridgeEvent>>;
   stats(): OutboxStats;
   /** Called after each row that was added (not for duplicates or refusals). Returns an unsubscribe function. */
   onAdded(listener: (row: { id: string; kind: OutboxKind; addedAt: number }) => void): () => void;

@@ -16,7 +16,6 @@ import type {
   OutboxKind,
   OutboxRow,
   OutboxStats,
-  StateMark,
   WhenFull,
 } from './outbox.ts';
 
@@ -147,7 +146,7 @@ export class SqliteOutbox implements Outbox {
     return { rows };
   }
 
-  markPublished(ids: readonly string[], stateMarks?: ReadonlyMap<string, StateMark>): void {
+  markPublished(ids: readonly string[], stateEvents: readonly BridgeEvent[] = []): void {
     const now = this.#now();
     this.#transaction(() => {
       const mark = this.#keepPublishedMs > 0 ? this.#stmt.markPublished : this.#stmt.deletePending;
@@ -157,8 +156,10 @@ export class SqliteOutbox implements Outbox {
         this.#countPending(row.kind, -1);
         if (this.#keepPublishedMs > 0) this.#counts.published++;
       }
-      if (stateMarks) {
-        for (const [device, m] of stateMarks) this.#stmt.upsertMark.run(device, m.receivedAt, m.fCnt, m.eventId);
+      for (const event of stateEvents) {
+        const receivedAt = Date.parse(event.receivedAt);
+        if (Number.isNaN(receivedAt)) continue;
+        this.#stmt.upsertState.run(event.device.id, event.message, receivedAt, event.fCnt, JSON.stringify(event));
       }
       if (now - this.#lastPrune >= PRUNE_INTERVAL_MS) {
         this.#lastPrune = now;
@@ -180,12 +181,19 @@ export class SqliteOutbox implements Outbox {
     });
   }
 
-  stateMarks(): Map<string, StateMark> {
-    const marks = new Map<string, StateMark>();
-    for (const row of this.#stmt.marks.all() as { device: string; received_at: number; f_cnt: number; event_id: string }[]) {
-      marks.set(row.device, { receivedAt: row.received_at, fCnt: row.f_cnt, eventId: row.event_id });
+  deviceStates(): Map<string, Map<string, BridgeEvent>> {
+    const states = new Map<string, Map<string, BridgeEvent>>();
+    for (const row of this.#stmt.states.all() as { device: string; message: string; body: string }[]) {
+      let event: BridgeEvent;
+      try {
+        event = JSON.parse(row.body) as BridgeEvent;
+      } catch {
+        continue; // edited by hand: that message's next event fills its place again
+      }
+      const state = states.get(row.device) ?? new Map<string, BridgeEvent>();
+      states.set(row.device, state.set(row.message, event));
     }
-    return marks;
+    return states;
   }
 
   stats(): OutboxStats {
@@ -328,10 +336,13 @@ function prepare(db: BridgeDatabase) {
     oldestPendingUp: db.prepare(`SELECT seq, id FROM outbox WHERE status = ${PENDING} AND kind = 'up' ORDER BY seq LIMIT 1`),
     oldestPending: db.prepare(`SELECT added_at FROM outbox WHERE status = ${PENDING} ORDER BY seq LIMIT 1`),
     counts: db.prepare('SELECT kind, status, COUNT(*) AS n FROM outbox GROUP BY kind, status'),
-    marks: db.prepare('SELECT device, received_at, f_cnt, event_id FROM state_marks'),
-    upsertMark: db.prepare(
-      'INSERT INTO state_marks (device, received_at, f_cnt, event_id) VALUES (?, ?, ?, ?) ' +
-        'ON CONFLICT (device) DO UPDATE SET received_at = excluded.received_at, f_cnt = excluded.f_cnt, event_id = excluded.event_id',
+    states: db.prepare('SELECT device, message, body FROM device_state'),
+    // a late acknowledgement of an older event never replaces a newer one
+    upsertState: db.prepare(
+      'INSERT INTO device_state (device, message, received_at, f_cnt, body) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (device, message) DO UPDATE SET received_at = excluded.received_at, f_cnt = excluded.f_cnt, body = excluded.body ' +
+        'WHERE excluded.received_at > device_state.received_at ' +
+        'OR (excluded.received_at = device_state.received_at AND excluded.f_cnt >= device_state.f_cnt)',
     ),
   };
 }

@@ -13,9 +13,15 @@
  *   (`cm` and `mm` to `m`, `min` to `s`, `uT` to `T`, values scaled accordingly); a unit SenML cannot express
  *   is left out rather than misnamed;
  * - an event without any non-null reading gives an empty pack `[]`.
+ *
+ * The retained `state` topic is JSON whatever the `up` format (stateToJson): one object per device,
+ *   { "device": {...}, "updatedAt": "<ISO time>", "messages": { "<message name>": <event JSON>, ... } }
+ * with the newest event of every message the device sent (each exactly as the `up` topic gives it in JSON), and
+ * `device` and `updatedAt` from the newest of them.
  */
 import { Decoder, Encoder } from 'cbor-x';
 import type { BridgeEvent, RxInfo } from '../types.ts';
+import { newestEvent, type DeviceState } from './device-state.ts';
 import { dataLeaves, unitOf } from './readings.ts';
 
 export type OutputFormat = 'json' | 'senml-json' | 'senml-cbor';
@@ -44,8 +50,32 @@ export function serializeEvent(event: BridgeEvent, format: OutputFormat): Buffer
 
 /** The event as JSON with a fixed key order, whatever order the event object was built in. */
 export function eventToJson(event: BridgeEvent): string {
-  const d = event.device;
+  return JSON.stringify(eventJson(event));
+}
+
+/** The state payload as a subscriber parses it. */
+export interface StateJson {
+  device: BridgeEvent['device'];
+  updatedAt: string;
+  messages: Record<string, BridgeEvent>;
+}
+
+/** The retained state payload (see the top of this file); messages in name order. */
+export function stateToJson(state: DeviceState): string {
+  const newest = newestEvent(state);
+  if (newest === undefined) throw new Error('a device state needs at least one event');
+  const names = [...state.keys()].sort();
   return JSON.stringify({
+    device: eventJson(newest).device,
+    updatedAt: newest.receivedAt,
+    messages: Object.fromEntries(names.map((name) => [name, eventJson(state.get(name)!)])),
+  });
+}
+
+/** The object eventToJson writes, keys in their fixed order. */
+function eventJson(event: BridgeEvent): Record<string, unknown> {
+  const d = event.device;
+  return {
     id: event.id,
     device: compact({ id: d.id, name: d.name, devEui: d.devEui, devAddr: d.devAddr, type: d.type, location: d.location }),
     port: event.port,
@@ -59,7 +89,7 @@ export function eventToJson(event: BridgeEvent): string {
     units: Object.fromEntries(Object.keys(event.units).sort().map((key) => [key, event.units[key]])),
     rx: event.rx.map(rxJson),
     payloadHex: event.payloadHex,
-  });
+  };
 }
 
 function rxJson(rx: RxInfo): Record<string, unknown> {

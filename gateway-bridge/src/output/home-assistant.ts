@@ -4,12 +4,15 @@
  * Which entities a device gets follows from the catalog: the messages its device type sends are walked field by
  * field, and a field becomes an entity when ENTITY_RULES maps its path to a Home Assistant component and device
  * class. The same path in several messages (battery in deviceStatus and in roadClimate) is one entity whose
- * template reads whichever message arrived. Units, enum options and display precision come from the schema.
+ * template reads the newest of those messages. Units, enum options and display precision come from the schema.
  *
  * Contract with the publisher (topics from topics.ts):
- * - the state topic holds the latest event of the device, retained, as JSON (`eventToJson`, whatever format the
- *   `up` topic uses). Templates pick their message by `message` and ignore the others (an empty template result
- *   leaves the state alone), so any message keeps every entity fresh for `expire_after`.
+ * - the state topic holds, retained, the newest event of every message of the device as JSON (`stateToJson`,
+ *   whatever format the `up` topic uses): `{"device": {...}, "updatedAt": ..., "messages": {"<name>": <event>}}`.
+ *   Each template reads its source messages from `messages` (the newest of them by receivedAt, then fCnt), so a
+ *   Home Assistant restarted after a heartbeat still shows the last reading. An entity none of whose messages has
+ *   arrived yet renders '' (ignored: the entity stays unknown). Any publish keeps every entity fresh for
+ *   `expire_after`.
  * - the status topic holds the bridge status, retained, with an MQTT last will: `gatewayStatusPayload()` JSON whose
  *   `state` is online/offline (a plain `online`/`offline` string is read as well).
  * - discovery is published at start and again whenever `haStatusTopic()` receives HA_ONLINE.
@@ -104,7 +107,7 @@ export const ENTITY_RULES: readonly EntityRule[] = [
   { key: 'sensor_failed', component: 'binary_sensor', fields: ['errors.sensorFailed'], name: 'Sensor failed', deviceClass: 'problem', diagnostic: true },
 ];
 
-/** Radio entities every device has, read from the best receiver of the latest event. */
+/** Radio entities every device has, read from the best receiver of the newest event of any message. */
 const RADIO_ENTITIES = [
   { key: 'rssi', name: 'RSSI', field: 'rssi', unit: 'dBm' },
   { key: 'snr', name: 'SNR', field: 'snr', unit: 'dB' },
@@ -221,7 +224,7 @@ export function discoveryMessages(device: DeviceEntry, opts: DiscoveryOptions): 
     configs.push({
       component: 'sensor',
       config: baseConfig('sensor', radio.key, radio.name, device, devEui, common, {
-        value_template: `{{ value_json['rx'][0]['${radio.field}'] }}`,
+        value_template: radioTemplate(radio.field),
         device_class: 'signal_strength',
         unit_of_measurement: radio.unit,
         state_class: 'measurement',
@@ -390,7 +393,20 @@ function enumOptions(leaf: SchemaLeaf): string[] {
 
 // ---------------------------------------------------------------------------------------------- templates
 
-/** Jinja expression for a leaf of the state JSON; list items from the newest item. */
+/** The state's `messages`, or an empty mapping for any other payload (e.g. an older bridge's retained state). */
+const MESSAGES = `{% set ms = value_json['messages'] if value_json is defined and value_json is mapping and value_json['messages'] is mapping else {} %}`;
+
+/** Sets `m` to the newest of the state's events (of these messages only, when given); undefined when none. */
+function newestMessage(names?: readonly string[]): string {
+  const only = names === undefined ? '' : ` | selectattr('message', 'in', [${names.map((n) => `'${n}'`).join(', ')}])`;
+  return `${MESSAGES}{% set m = ms.values()${only} | sort(attribute='receivedAt,fCnt') | last %}`;
+}
+
+function radioTemplate(field: string): string {
+  return `${newestMessage()}{% if m is defined and m['rx'] | length > 0 and m['rx'][0]['${field}'] is number %}{{ m['rx'][0]['${field}'] }}{% endif %}`;
+}
+
+/** Jinja expression for a leaf of the event `m`; list items from the newest item. */
 function valueExpression(source: Source): string {
   const { leaf } = source;
   const subscript = (path: string): string =>
@@ -398,9 +414,9 @@ function valueExpression(source: Source): string {
       .split('.')
       .map((part) => `['${part}']`)
       .join('');
-  if (leaf.list === undefined) return `value_json['data']${subscript(leaf.path)}`;
+  if (leaf.list === undefined) return `m['data']${subscript(leaf.path)}`;
   const inner = leaf.path.slice(leaf.list.length + 3); // after `list[].`
-  const items = `value_json['data']${subscript(leaf.list)}`;
+  const items = `m['data']${subscript(leaf.list)}`;
   const item = source.newestBy ? `(${items} | sort(attribute='${source.newestBy}') | first)` : `(${items} | last)`;
   return `${item}${subscript(inner)}`;
 }
@@ -427,8 +443,8 @@ function rendered(entity: Entity, source: Source): string {
 }
 
 /**
- * The value template: renders the leaf for the messages that carry it and nothing for other messages, which Home
- * Assistant ignores (the entity keeps its state).
+ * The value template: takes the newest of the entity's source messages in the state and renders the leaf of that
+ * message; nothing when the state has none of them, which Home Assistant ignores.
  */
 function template(entity: Entity): string {
   const byRendering = new Map<string, string[]>();
@@ -439,12 +455,10 @@ function template(entity: Entity): string {
   let out = '';
   let first = true;
   for (const [r, messages] of byRendering) {
-    const test =
-      messages.length === 1
-        ? `value_json['message'] == '${messages[0]}'`
-        : `value_json['message'] in [${messages.map((m) => `'${m}'`).join(', ')}]`;
+    const test = messages.length === 1 ? `m['message'] == '${messages[0]}'` : `m['message'] in [${messages.map((m) => `'${m}'`).join(', ')}]`;
     out += `{% ${first ? 'if' : 'elif'} ${test} %}${r}`;
     first = false;
   }
-  return `${out}{% endif %}`;
+  const names = [...new Set(entity.sources.map((s) => s.message))];
+  return `${newestMessage(names)}{% if m is defined %}${out}{% endif %}{% endif %}`;
 }

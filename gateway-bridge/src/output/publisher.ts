@@ -7,8 +7,13 @@
  *
  * Per row:
  * - 'up' → `<prefix>/<device>/up`, and `<prefix>/<device>/state` (retained) when the event is at least as new as the
- *   last state published for that device (receivedAt, then fCnt): a frame drained late after an outage, or a
- *   network server's late delivery, never overwrites a newer state. The marks are saved with the rows.
+ *   device's last event of the same message (receivedAt, then fCnt; device-state.ts). The state holds the newest
+ *   event of every message of the device, JSON whatever the up format (stateToJson in formats.ts):
+ *     { "device": {...}, "updatedAt": "<receivedAt of the newest>", "messages": { "roadClimate": <event>, ... } }
+ *   so a heartbeat does not hide the last reading, and a frame drained late after an outage, or a network server's
+ *   late delivery, never overwrites a newer value. Each event of a state is saved in the outbox database when its
+ *   row is acknowledged (a restarted bridge starts from them; a row not acknowledged before a crash is published
+ *   again and goes into the state then).
  * - 'rejected' → `<prefix>/gateway/<id>/rejected`.
  * On every connect: status `online` (retained), the Home Assistant discovery messages, then the outbox. Discovery
  * again whenever Home Assistant announces itself online. Every `statsIntervalMs` the status is republished with
@@ -16,8 +21,10 @@
  */
 import type { MqttClient } from 'mqtt';
 import { STATS_INTERVAL_S_DEFAULT } from '../config/defaults.ts';
-import type { Outbox, OutboxKind, OutboxRow, StateMark } from '../outbox/outbox.ts';
+import type { Outbox, OutboxKind, OutboxRow } from '../outbox/outbox.ts';
 import type { BridgeEvent, Rejection } from '../types.ts';
+import { compareAge, withEvent, type DeviceState } from './device-state.ts';
+import { stateToJson } from './formats.ts';
 import { gatewayStatusPayload, type GatewayStatus, type TopicLayout } from './topics.ts';
 
 export interface OutgoingMessage {
@@ -40,8 +47,8 @@ export interface PublisherOptions {
   topics: TopicLayout;
   /** Payload of the up topic (the configured format). Default JSON.stringify(event). */
   serialize?: (event: BridgeEvent) => string | Buffer;
-  /** Payload of the retained state topic. Default JSON.stringify(event). */
-  serializeState?: (event: BridgeEvent) => string | Buffer;
+  /** Payload of the retained state topic from the device's newest event of each message. Default stateToJson. */
+  serializeState?: (state: DeviceState) => string | Buffer;
   /** Payload of the rejected topic. Default JSON of the rejection with its outbox id. */
   serializeRejection?: (id: string, rejection: Rejection) => string | Buffer;
   /** Home Assistant discovery; none when absent. */
@@ -79,8 +86,8 @@ interface InFlight {
   /** Messages of the row still awaiting their PUBACK. */
   waiting: number;
   failed: boolean;
-  /** Set when the row also published the device's state. */
-  stateMark?: { device: string; mark: StateMark };
+  /** Set when the row's event went into its device's state. */
+  stateEvent?: BridgeEvent;
 }
 
 const MAX_RETRY_DELAY_MS = 60_000;
@@ -90,7 +97,7 @@ export class Publisher {
   readonly #outbox: Outbox;
   readonly #topics: TopicLayout;
   readonly #serialize: (event: BridgeEvent) => string | Buffer;
-  readonly #serializeState: (event: BridgeEvent) => string | Buffer;
+  readonly #serializeState: (state: DeviceState) => string | Buffer;
   readonly #serializeRejection: (id: string, rejection: Rejection) => string | Buffer;
   readonly #discovery: DiscoverySource | undefined;
   readonly #counters: (() => Record<string, unknown>) | undefined;
@@ -111,8 +118,10 @@ export class Publisher {
   #retry: OutboxRow[] = [];
   #retryDelay: number;
   readonly #acked: string[] = [];
-  readonly #ackedMarks = new Map<string, StateMark>();
-  readonly #stateMarks: Map<string, StateMark>;
+  /** Acknowledged state events to save with the next flush, the newest per device and message. */
+  readonly #ackedStates = new Map<string, BridgeEvent>();
+  /** What each device's state topic was last given (not all of it acknowledged yet). */
+  readonly #states: Map<string, DeviceState>;
   readonly #counts: PublisherCounts = { up: 0, state: 0, rejected: 0, discovery: 0, errors: 0 };
   #connectedSince: string | undefined;
   #closing = false;
@@ -131,7 +140,7 @@ export class Publisher {
     this.#outbox = options.outbox;
     this.#topics = options.topics;
     this.#serialize = options.serialize ?? ((event) => JSON.stringify(event));
-    this.#serializeState = options.serializeState ?? ((event) => JSON.stringify(event));
+    this.#serializeState = options.serializeState ?? stateToJson;
     this.#serializeRejection = options.serializeRejection ?? ((id, rejection) => JSON.stringify({ id, ...rejection }));
     this.#discovery = options.discovery;
     this.#counters = options.counters;
@@ -145,7 +154,7 @@ export class Publisher {
     this.#onError = options.onError ?? (() => undefined);
     this.#now = options.now ?? Date.now;
     this.#startedAt = this.#now();
-    this.#stateMarks = this.#outbox.stateMarks();
+    this.#states = this.#outbox.deviceStates();
 
     this.#detach.push(this.#outbox.onAdded(() => this.#schedulePump()));
     const client = this.#client;
@@ -326,15 +335,15 @@ export class Publisher {
 
   #send(row: OutboxRow): void {
     let messages: Array<OutgoingMessage & { retain: boolean; counts: keyof PublisherCounts }>;
-    let stateMark: InFlight['stateMark'];
+    let state: { device: string; value: DeviceState; event: BridgeEvent } | undefined;
     try {
       if (row.kind === 'up') {
         const event = row.event;
         messages = [{ topic: this.#topics.up(event.device.id), payload: this.#serialize(event), retain: false, counts: 'up' }];
-        const mark = this.#stateMarkIfNewest(event);
-        if (mark) {
-          messages.push({ topic: this.#topics.state(event.device.id), payload: this.#serializeState(event), retain: true, counts: 'state' });
-          stateMark = { device: event.device.id, mark };
+        const value = withEvent(this.#states.get(event.device.id), event);
+        if (value) {
+          messages.push({ topic: this.#topics.state(event.device.id), payload: this.#serializeState(value), retain: true, counts: 'state' });
+          state = { device: event.device.id, value, event };
         }
       } else {
         messages = [{ topic: this.#topics.rejected, payload: this.#serializeRejection(row.id, row.rejection), retain: false, counts: 'rejected' }];
@@ -345,8 +354,8 @@ export class Publisher {
       this.#onError(error as Error, `row ${row.id} cannot be published`);
       return;
     }
-    if (stateMark) this.#stateMarks.set(stateMark.device, stateMark.mark);
-    const entry: InFlight = { row, waiting: messages.length, failed: false, stateMark };
+    if (state) this.#states.set(state.device, state.value);
+    const entry: InFlight = { row, waiting: messages.length, failed: false, stateEvent: state?.event };
     this.#inFlight.set(row.id, entry);
     for (const message of messages) {
       if (entry.failed) break;
@@ -360,25 +369,17 @@ export class Publisher {
     }
   }
 
-  /** The mark to save when this event should become the device's state: at least as new as the last one. */
-  #stateMarkIfNewest(event: BridgeEvent): StateMark | undefined {
-    const receivedAt = Date.parse(event.receivedAt);
-    if (Number.isNaN(receivedAt)) return undefined;
-    const last = this.#stateMarks.get(event.device.id);
-    if (last !== undefined && (receivedAt < last.receivedAt || (receivedAt === last.receivedAt && event.fCnt < last.fCnt))) return undefined;
-    return { receivedAt, fCnt: event.fCnt, eventId: event.id };
-  }
-
   #onAck(entry: InFlight): void {
     if (entry.failed || --entry.waiting > 0) return;
     const { row } = entry;
     this.#inFlight.delete(row.id);
     this.#retryDelay = this.#retryDelayMs;
     this.#acked.push(row.id);
-    if (entry.stateMark) {
-      // save the newest mark known, which may be newer than this row's
-      const device = entry.stateMark.device;
-      this.#ackedMarks.set(device, this.#stateMarks.get(device) ?? entry.stateMark.mark);
+    const event = entry.stateEvent;
+    if (event) {
+      const key = JSON.stringify([event.device.id, event.message]);
+      const saved = this.#ackedStates.get(key);
+      if (saved === undefined || compareAge(event, saved) >= 0) this.#ackedStates.set(key, event);
     }
     this.#onPublished?.({ id: row.id, kind: row.kind, addedAt: row.addedAt }, this.#now());
     if (this.#ackTimer === undefined && !this.#closed) {
@@ -426,10 +427,10 @@ export class Publisher {
     this.#ackTimer = undefined;
     if (this.#acked.length === 0) return;
     const ids = this.#acked.splice(0);
-    const marks = new Map(this.#ackedMarks);
-    this.#ackedMarks.clear();
+    const states = [...this.#ackedStates.values()];
+    this.#ackedStates.clear();
     try {
-      this.#outbox.markPublished(ids, marks);
+      this.#outbox.markPublished(ids, states);
     } catch (error) {
       // the rows stay pending in the file: published again after a restart, which subscribers dedup
       this.#onError(error as Error, `deleting ${ids.length} published rows from the outbox`);

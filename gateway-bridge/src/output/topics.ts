@@ -2,10 +2,16 @@
  * The bridge's MQTT topic layout, in one place:
  *
  *   <prefix>/<device>/up                  one event per frame (QoS 1)
- *   <prefix>/<device>/state               the device's latest values (retained)
+ *   <prefix>/<device>/state               the device's latest values (retained, JSON whatever the up format)
  *   <prefix>/<device>/down                downlink requests (the bridge subscribes to <prefix>/+/down)
  *   <prefix>/gateway/<id>/status          {"state":"online"|"offline", ...} retained, last will, periodic stats
  *   <prefix>/gateway/<id>/rejected        each rejected frame with its reason
+ *
+ * The state holds the newest event (receivedAt, then fCnt) of every message the device sent, each as the up topic
+ * gives it in JSON, and the device and time of the newest of them (stateToJson in formats.ts):
+ *   {"device": {...}, "updatedAt": "2025-03-01T06:00:20.000Z",
+ *    "messages": {"deviceStatus": {"id": ..., "receivedAt": "2025-03-01T06:00:20.000Z", "data": {...}, ...},
+ *                 "roadClimate": {"id": ..., "receivedAt": "2025-03-01T06:00:10.000Z", "data": {...}, ...}}}
  *
  * Ids become topic levels, so each must be one safe level: not empty, no '/', no wildcard ('+', '#'), no NUL.
  * A device cannot be called "gateway": its topics would collide with the gateway's.

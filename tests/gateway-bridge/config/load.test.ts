@@ -244,6 +244,16 @@ describe('mqtt and network', () => {
     ]);
   });
 
+  it('holds a RAK811 to what its lorap2p command takes (20 dBm, SF 6..12); RUI3 takes 22 dBm and SF 5', () => {
+    const serial = (module: string, p2p: Record<string, unknown>) => ({ serial: [{ path: '/dev/a', module, p2p }] });
+    expect(issuesOf(() => configFromObject(serial('rak811', { txPowerDbm: 22, spreadingFactor: 5 }))).map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'serial[0].p2p.txPowerDbm: a RAK811 sends with at most 20 dBm',
+      'serial[0].p2p.spreadingFactor: a RAK811 takes spreading factors 6 to 12',
+    ]);
+    expect(configFromObject(serial('rak811', { txPowerDbm: 20, spreadingFactor: 6 })).serial[0]!.p2p).toMatchObject({ txPowerDbm: 20, spreadingFactor: 6 });
+    expect(configFromObject(serial('rui3', { txPowerDbm: 22, spreadingFactor: 5 })).serial[0]!.p2p).toMatchObject({ txPowerDbm: 22, spreadingFactor: 5 });
+  });
+
   it('refuses a bridge without inputs, and duplicate input ids', () => {
     expect(issuesOf(() => configFromObject({}))).toEqual([{ path: '', message: 'no inputs: add a serial module under "serial:" or a network server under "network:"' }]);
     expect(issuesOf(() => configFromObject({ serial: [{ path: '/dev/a', id: 'ttn-1' }], network: [{ kind: 'ttn', url: 'mqtts://x' }] }))).toEqual([

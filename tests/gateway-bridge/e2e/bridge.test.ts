@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import loraPacketModule from 'lora-packet';
 import { parseDownlink } from '../../../firmware/core/lorawan-abp.ts';
+import { P2P_RX_OPEN_MS, P2P_RX_WINDOW_MS } from '../../../firmware/core/p2p-window.ts';
 import type { Bridge } from '../../../gateway-bridge/src/bridge.ts';
+import type { StateJson } from '../../../gateway-bridge/src/output/formats.ts';
 import type { BridgeEvent, Rejection } from '../../../gateway-bridge/src/types.ts';
 import { catalog } from '../../../payload-schema/src/catalog/index.ts';
 import { codec } from '../../../payload-schema/src/codec.ts';
@@ -151,8 +153,10 @@ describe.each(['mosquitto', 'aedes'] as const)('the bridge with %s', (brokerKind
     expect(event.id).toMatch(/^[0-9a-f]{32}$/);
     expect(events.find((e) => e.device.id === road.id && e.fCnt === 1)?.id).toBe(event.id);
     await waitFor('the retained state', () => sub.messages.some((m) => m.topic === `stadtsensor/${road.id}/state`));
-    const state = JSON.parse(sub.messages.filter((m) => m.topic === `stadtsensor/${road.id}/state`).at(-1)!.payload.toString()) as BridgeEvent;
-    expect(state.id).toBe(event.id);
+    const state = JSON.parse(sub.messages.filter((m) => m.topic === `stadtsensor/${road.id}/state`).at(-1)!.payload.toString()) as StateJson;
+    expect(Object.keys(state.messages)).toEqual(['roadClimate']);
+    expect(state.messages.roadClimate).toEqual(event);
+    expect(state).toMatchObject({ device: { id: road.id, devEui: road.devEui }, updatedAt: event.receivedAt });
   });
 
   it('rejects bad frames and lines with counted reasons, and keeps running', async () => {
@@ -201,13 +205,15 @@ describe.each(['mosquitto', 'aedes'] as const)('the bridge with %s', (brokerKind
     await sub.client.publishAsync(`stadtsensor/${third.id}/down`, JSON.stringify({ deviceConfig: { sendInterval: 600 } }), { qos: 1 });
     await waitFor('the downlink queued', () => bridge.counts.downlinksQueued > 0);
     const transmitted = radio.module.transmitted.length;
-    const sentAt = Date.now();
+    let transmittedAt = 0;
+    radio.module.once('transmit', () => (transmittedAt = performance.now()));
+    const sentAt = performance.now();
     hear(uplink(third, 1, 20, ROAD));
     await waitFor('the module to transmit the downlink', () => radio.module.transmitted.length > transmitted, 5_000);
-    const delay = Date.now() - sentAt;
-    // the node listens 1 s after its uplink (P2P_RX_WINDOW_MS); the bridge answers after 500 ms
-    expect(delay).toBeGreaterThanOrEqual(450);
-    expect(delay).toBeLessThan(1_000);
+    // the node listens from P2P_RX_OPEN_MS to P2P_RX_WINDOW_MS after its uplink; the bridge answers in the middle
+    const delay = transmittedAt - sentAt;
+    expect(delay).toBeGreaterThanOrEqual(P2P_RX_OPEN_MS);
+    expect(delay).toBeLessThan(P2P_RX_WINDOW_MS);
     const frame = radio.module.transmitted.at(-1)!.payload;
     const opened = parseDownlink(frame, {
       devAddr: bytesOf(third.devAddr),

@@ -89,8 +89,9 @@ it('reopens a vanished and recreated serial port within 5 s, reconfigures the mo
   const liveWindows: Array<{ from: number; to: number }> = [];
   let liveFrom = 0;
   for (const { absentMs, signal } of cycles) {
-    // a line on its way when the adapter goes is lost with it: 100 ms of margin
-    liveWindows.push({ from: liveFrom, to: performance.now() - 100 });
+    // a line on its way when the adapter goes is lost with it (in the pty pair's buffers, which socat relays when it
+    // gets the CPU: on a loaded machine that can take a while): 250 ms of margin
+    liveWindows.push({ from: liveFrom, to: performance.now() - 250 });
     const stoppedAt = performance.now();
     await radio.pair.stop(signal);
     await sleep(absentMs);
@@ -136,5 +137,9 @@ it('reopens a vanished and recreated serial port within 5 s, reconfigures the mo
   // every frame the module heard while the line was there reached the subscriber, after each reopen as before
   const live = heard.filter((h) => liveWindows.some((w) => h.at > w.from && h.at < w.to)).map((h) => h.value);
   for (const w of liveWindows) expect(heard.filter((h) => h.at > w.from && h.at < w.to).length).toBeGreaterThan(5);
-  expect(live.filter((key) => !published.has(key))).toEqual([]);
+  // when one is missing: how long before the window's end it was heard
+  const missing = heard
+    .filter((h) => !published.has(h.value))
+    .flatMap((h) => liveWindows.filter((w) => h.at > w.from && h.at < w.to).map((w) => `${h.value} heard ${(w.to - h.at).toFixed(0)} ms before the margin`));
+  expect(live.filter((key) => !published.has(key)), missing.join('; ')).toEqual([]);
 }, 60_000);

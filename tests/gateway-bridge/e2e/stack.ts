@@ -17,6 +17,7 @@ import { encode } from '../../../payload-schema/src/codec.ts';
 import { buildAbpUplink } from '../../../tools/demo/demo-nodes.ts';
 import { PtyPair } from '../../../tools/simulator/pty/pty-pair.ts';
 import { PtyRakModule } from '../../../tools/simulator/pty/pty-module.ts';
+import { PtyRak811 } from '../../../tools/simulator/pty/pty-rak811.ts';
 import { DEMO_P2P_KEYS } from '../../../tools/simulator/world/keys.ts';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.ts';
 
@@ -78,9 +79,9 @@ export async function startBroker(kind: 'mosquitto' | 'aedes', options: Paramete
 }
 
 /** The radio side: a pty pair with the simulated module on end A; the bridge opens end B. */
-export interface Radio {
+export interface Radio<M extends PtyRakModule | PtyRak811 = PtyRakModule> {
   pair: PtyPair;
-  module: PtyRakModule;
+  module: M;
   /** The bridge's end. */
   path: string;
   close(): Promise<void>;
@@ -101,11 +102,36 @@ export async function startRadio(): Promise<Radio> {
   };
 }
 
+/** As startRadio, with the simulator's RAK811 (AT firmware V3) instead of the RAK3172; the bridge needs `module: 'rak811'`. */
+export async function startRak811Radio(): Promise<Radio<PtyRak811>> {
+  const pair = await PtyPair.create({ names: ['module', 'bridge'] });
+  const module = new PtyRak811({ path: pair.pathA, bootMs: 100 });
+  await module.start();
+  return {
+    pair,
+    module,
+    path: pair.pathB,
+    async close() {
+      await module.close();
+      await pair.close();
+    },
+  };
+}
+
 /** The configuration object the tests give the bridge (configFromObject), or write as a file for a child process. */
-export function bridgeConfigObject(options: { brokerUrl: string; serialPath: string; outbox: string; devices: DeviceEntry[]; extra?: Record<string, unknown> }) {
+export function bridgeConfigObject(options: {
+  brokerUrl: string;
+  serialPath: string;
+  outbox: string;
+  devices: DeviceEntry[];
+  /** The serial input's module; default: the bridge's default (rui3). */
+  module?: 'rui3' | 'rak811';
+  extra?: Record<string, unknown>;
+}) {
+  const module = options.module === undefined ? {} : { module: options.module };
   return {
     gateway: { id: 'test-gw' },
-    serial: [{ id: 'test-rak', path: options.serialPath, p2p: P2P_CONFIG }],
+    serial: [{ id: 'test-rak', path: options.serialPath, p2p: P2P_CONFIG, ...module }],
     mqtt: { url: options.brokerUrl },
     outbox: { path: options.outbox },
     metrics: { enabled: true, port: 0 },

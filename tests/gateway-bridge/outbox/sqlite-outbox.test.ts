@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openBridgeDatabase } from '../../../gateway-bridge/src/outbox/database.ts';
+import { openBridgeDatabase, type BridgeDatabase } from '../../../gateway-bridge/src/outbox/database.ts';
 import type { DropInfo, OutboxRow } from '../../../gateway-bridge/src/outbox/outbox.ts';
+import { SqliteCounterStore } from '../../../gateway-bridge/src/outbox/sqlite-counter-store.ts';
 import { SqliteOutbox, type SqliteOutboxOptions } from '../../../gateway-bridge/src/outbox/sqlite-outbox.ts';
 import { sampleEvent, sampleRejection, sampleRx } from './sample-events.ts';
 
@@ -192,11 +194,11 @@ describe('SqliteOutbox', () => {
     expect(seen).toEqual([`up:${sampleEvent(1).id}`, `rejected:${rejection.id}`]);
   });
 
-  it('keeps rows, order, counts and state marks across closing and reopening the file', () => {
+  it('keeps rows, order, counts and device states across closing and reopening the file', () => {
     const first = open();
     for (let n = 0; n < 5; n++) first.add(sampleEvent(n), 'up');
     first.add(sampleRejection(9), 'rejected');
-    first.markPublished([sampleEvent(0).id], new Map([['road-3', { receivedAt: 1234, fCnt: 0, eventId: sampleEvent(0).id }]]));
+    first.markPublished([sampleEvent(0).id], [sampleEvent(0)]);
     first.close();
     const second = open();
     expect(second.stats()).toMatchObject({ pendingUp: 4, pendingRejected: 1, published: 1, rows: 6 });
@@ -205,7 +207,7 @@ describe('SqliteOutbox', () => {
     expect(rows.map((r) => (r.kind === 'up' ? r.event.fCnt : 'rej'))).toEqual([1, 2, 3, 4, 'rej', 5]);
     // seq keeps growing across the reopen: a publisher's cursor never skips a new row
     expect(rows.map((r) => r.seq)).toEqual([...rows.map((r) => r.seq)].sort((x, y) => x - y));
-    expect(second.stateMarks().get('road-3')).toEqual({ receivedAt: 1234, fCnt: 0, eventId: sampleEvent(0).id });
+    expect(second.deviceStates()).toEqual(new Map([['road-3', new Map([['roadClimate', sampleEvent(0)]])]]));
     expect(second.add(sampleEvent(0), 'up').status).toBe('duplicate');
   });
 
@@ -234,6 +236,22 @@ describe('SqliteOutbox', () => {
   it('refuses an event without an id', () => {
     const outbox = open();
     expect(() => outbox.add({ ...sampleEvent(1), id: '' }, 'up')).toThrow(/id/);
+  });
+
+  it('saves per device and message the newest state event: an older one acknowledged later does not replace it', () => {
+    const outbox = open();
+    const status = { ...sampleEvent(20), id: 'status-20', message: 'deviceStatus', port: 1 };
+    outbox.markPublished([], [sampleEvent(10), status, sampleEvent(0, { device: 'road-4' })]);
+    outbox.markPublished([], [sampleEvent(5), { ...status, id: 'status-older', receivedAt: sampleEvent(19).receivedAt }]);
+    const newest = (device: string): Record<string, string> =>
+      Object.fromEntries([...(outbox.deviceStates().get(device) ?? [])].map(([message, event]) => [message, event.id]));
+    expect(newest('road-3')).toEqual({ roadClimate: sampleEvent(10).id, deviceStatus: 'status-20' });
+    expect(newest('road-4')).toEqual({ roadClimate: sampleEvent(0, { device: 'road-4' }).id });
+    // the same receive time: the higher frame counter is the newer; a newer time always is
+    outbox.markPublished([], [sampleEvent(10, { fCnt: 9 }), { ...status, id: 'status-same', fCnt: 21 }]);
+    expect(newest('road-3')).toEqual({ roadClimate: sampleEvent(10).id, deviceStatus: 'status-same' });
+    outbox.markPublished([], [sampleEvent(11)]);
+    expect(newest('road-3')).toEqual({ roadClimate: sampleEvent(11).id, deviceStatus: 'status-same' });
   });
 
   it('shares its database file with a second connection (another process reading stats)', () => {
@@ -325,5 +343,51 @@ describe('SqliteOutbox when full', () => {
 
   it('rejects a maxRows that is not a positive integer', () => {
     expect(() => open({ maxRows: 0 })).toThrow(/maxRows/);
+  });
+});
+
+describe('a database file of schema version 1 (state marks)', () => {
+  const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => BridgeDatabase;
+
+  /** What the bridge with schema version 1 left: rows of every status, marks, a frame counter. */
+  function writeVersion1File(): void {
+    mkdirSync(dirname(file), { recursive: true });
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec(readFileSync(new URL('./fixtures/schema-v1.sql', import.meta.url), 'utf8'));
+    db.pragma('user_version = 1');
+    const insert = db.prepare('INSERT INTO outbox (id, kind, status, added_at, done_at, body) VALUES (?, ?, ?, ?, ?, ?)');
+    insert.run(sampleEvent(7).id, 'up', 1, 1_000, 2_000, JSON.stringify(sampleEvent(7)));
+    insert.run('broken', 'up', 2, 1_000, 2_000, 'not json');
+    insert.run(sampleEvent(8).id, 'up', 0, 3_000, null, JSON.stringify(sampleEvent(8)));
+    insert.run('rejection-1', 'rejected', 0, 3_000, null, JSON.stringify(sampleRejection(1)));
+    const mark = db.prepare('INSERT INTO state_marks (device, received_at, f_cnt, event_id) VALUES (?, ?, ?, ?)');
+    mark.run('road-3', Date.parse(sampleEvent(7).receivedAt), 7, sampleEvent(7).id);
+    mark.run('pruned', 1_000, 3, 'published-long-ago');
+    mark.run('edited', 1_000, 4, 'broken');
+    db.prepare('INSERT INTO frame_counters (dev_eui, f_cnt, startup_mics, updated_at) VALUES (?, ?, ?, ?)').run('70b3d57ed005a1b2', 8, '[]', 3_000);
+    db.close();
+  }
+
+  it('migrates it: every row and counter kept, a mark whose event is still stored becomes its device state', () => {
+    writeVersion1File();
+    for (let reopen = 0; reopen < 2; reopen++) {
+      const outbox = open();
+      expect(outbox.database.pragma('user_version', { simple: true })).toBe(2);
+      expect(outbox.database.prepare("SELECT name FROM sqlite_master WHERE name = 'state_marks'").get()).toBeUndefined();
+      expect(outbox.deviceStates()).toEqual(new Map([['road-3', new Map([['roadClimate', sampleEvent(7)]])]]));
+      expect(outbox.stats()).toMatchObject({ pendingUp: 1, pendingRejected: 1, published: 1, failed: 1 });
+      expect(ids(outbox.nextBatch(10).rows)).toEqual([sampleEvent(8).id, 'rejection-1']);
+      expect(outbox.add(sampleEvent(7), 'up').status).toBe('duplicate');
+      expect(new SqliteCounterStore(outbox.database).get('70b3d57ed005a1b2')).toMatchObject({ fCnt: 8 });
+      outbox.close();
+    }
+  });
+
+  it('a migrated file takes new device states', () => {
+    writeVersion1File();
+    const outbox = open();
+    outbox.markPublished([sampleEvent(8).id], [sampleEvent(8)]);
+    expect(outbox.deviceStates().get('road-3')?.get('roadClimate')).toEqual(sampleEvent(8));
   });
 });

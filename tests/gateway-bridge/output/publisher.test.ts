@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eventToJson, type StateJson } from '../../../gateway-bridge/src/output/formats.ts';
 import type { BridgeEvent, Rejection } from '../../../gateway-bridge/src/types.ts';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.ts';
 import { sampleEvent, sampleRejection, sampleRx } from '../outbox/sample-events.ts';
 import { connectionConfig, GATEWAY_ID, record, retained, startBridge, tempDir, waitFor, type Bridge, type Recorder } from './publisher-harness.ts';
+import { stateFCnts, statusEvent } from './state-samples.ts';
 
 let broker: Mosquitto;
 let temp: ReturnType<typeof tempDir>;
@@ -47,6 +49,9 @@ async function recorder(filters: string[]): Promise<Recorder> {
 }
 
 const event = (n: number, extra: Parameters<typeof sampleEvent>[1] = {}): BridgeEvent => sampleEvent(n, { device, ...extra });
+const status = (n: number): BridgeEvent => statusEvent(n, { device });
+const retainedState = async (): Promise<StateJson> =>
+  JSON.parse((await retained(broker.url, `stadtsensor/${device}/state`))?.toString() ?? '{"messages":{}}') as StateJson;
 const statusTopic = `stadtsensor/gateway/${GATEWAY_ID}/status`;
 
 describe('Publisher against Mosquitto', () => {
@@ -75,7 +80,7 @@ describe('Publisher against Mosquitto', () => {
     const sub = await recorder([`stadtsensor/${device}/#`]);
     bridge({
       serialize: (e) => Buffer.from(`up:${e.fCnt}`),
-      serializeState: (e) => `state:${e.fCnt}`,
+      serializeState: (state) => `state:${[...state.values()].map((e) => e.fCnt).join()}`,
     }).outbox.add(event(42), 'up');
     await waitFor('up and state', () => sub.messages.length >= 2);
     expect(sub.on(`stadtsensor/${device}/up`)[0]?.payload.toString()).toBe('up:42');
@@ -89,13 +94,42 @@ describe('Publisher against Mosquitto', () => {
     // a late delivery: older receive time, drained after the newer one
     b.outbox.add(event(3), 'up');
     await waitFor('both published', () => b.publisher.counts.up === 2);
-    expect(sub.json<BridgeEvent>(`stadtsensor/${device}/state`).map((e) => e.fCnt)).toEqual([5]);
-    const state = await retained(broker.url, `stadtsensor/${device}/state`);
-    expect((JSON.parse(state?.toString() ?? '{}') as BridgeEvent).fCnt).toBe(5);
+    expect(sub.json<StateJson>(`stadtsensor/${device}/state`).map(stateFCnts)).toEqual([{ roadClimate: 5 }]);
+    expect(stateFCnts(await retainedState())).toEqual({ roadClimate: 5 });
     // the same receive time with a higher counter wins; a newer one always does
-    b.outbox.add(event(6), 'up');
-    await waitFor('state 6', () => sub.messages.length === 2);
-    expect(sub.json<BridgeEvent>(`stadtsensor/${device}/state`).map((e) => e.fCnt)).toEqual([5, 6]);
+    b.outbox.add(event(5, { fCnt: 6 }), 'up');
+    b.outbox.add(event(7), 'up');
+    await waitFor('states 6 and 7', () => sub.messages.length === 3);
+    expect(sub.json<StateJson>(`stadtsensor/${device}/state`).map(stateFCnts)).toEqual([{ roadClimate: 5 }, { roadClimate: 6 }, { roadClimate: 7 }]);
+  });
+
+  it('keeps the newest event of every message in the state: a heartbeat does not hide the last reading', async () => {
+    const b = bridge();
+    const topic = `stadtsensor/${device}/state`;
+    const sub = await recorder([topic]);
+    b.outbox.add(event(10), 'up');
+    b.outbox.add(status(20), 'up');
+    await waitFor('two states', () => sub.messages.length === 2);
+    const state = await retainedState();
+    expect(state).toEqual({
+      device: JSON.parse(JSON.stringify(status(20).device)),
+      updatedAt: status(20).receivedAt,
+      messages: { deviceStatus: status(20), roadClimate: event(10) },
+    });
+    // exactly the up topic's JSON per message, messages in name order
+    expect(sub.on(topic).at(-1)?.payload.toString()).toBe(
+      `{"device":${JSON.stringify(state.device)},"updatedAt":"${status(20).receivedAt}","messages":{"deviceStatus":${eventToJson(status(20))},"roadClimate":${eventToJson(event(10))}}}`,
+    );
+    // an older reading drained late changes nothing; an older heartbeat neither
+    b.outbox.add(event(5), 'up');
+    b.outbox.add(status(15), 'up');
+    await waitFor('all published', () => b.publisher.counts.up === 4);
+    // a reading older than the heartbeat but newer than the last reading replaces that reading only
+    b.outbox.add(event(12), 'up');
+    await waitFor('the third state', () => sub.messages.length === 3);
+    expect(sub.json<StateJson>(topic).map(stateFCnts)).toEqual([{ roadClimate: 10 }, { roadClimate: 10, deviceStatus: 20 }, { roadClimate: 12, deviceStatus: 20 }]);
+    expect(await retainedState()).toMatchObject({ updatedAt: status(20).receivedAt, messages: { roadClimate: { fCnt: 12 }, deviceStatus: { fCnt: 20 } } });
+    expect(b.publisher.counts).toMatchObject({ up: 5, state: 3 });
   });
 
   it('remembers the newest state across a restart of the bridge', async () => {
@@ -108,8 +142,7 @@ describe('Publisher against Mosquitto', () => {
     second.outbox.add(event(4), 'up');
     await waitFor('the old event', () => sub.on(`stadtsensor/${device}/up`).length === 1 && second.outbox.stats().pending === 0);
     expect(sub.on(`stadtsensor/${device}/state`).filter((m) => !m.retain)).toHaveLength(0);
-    const state = await retained(broker.url, `stadtsensor/${device}/state`);
-    expect((JSON.parse(state?.toString() ?? '{}') as BridgeEvent).fCnt).toBe(10);
+    expect(stateFCnts(await retainedState())).toEqual({ roadClimate: 10 });
   });
 
   it('says online (retained) on connect and offline with final stats on close', async () => {

@@ -6,6 +6,11 @@ import { AtError } from '../../../gateway-bridge/src/inputs/serial/at-session.ts
 import { createModuleDriver } from '../../../gateway-bridge/src/inputs/serial/module-setup.ts';
 import { PtyPair } from '../../../tools/simulator/pty/pty-pair.ts';
 import { PtyRakModule, type PtyRakModuleOptions } from '../../../tools/simulator/pty/pty-module.ts';
+import { RealtimeScheduler } from '../../../tools/simulator/pty/realtime-scheduler.ts';
+import type { RadioFrame } from '../../../tools/simulator/contracts.ts';
+import { SimulatedRak811 } from '../../../tools/simulator/devices/rak811.ts';
+import { timeOnAir } from '../../../firmware/core/airtime.ts';
+import { RAK811_P2P_LIMITS } from '../../../gateway-bridge/src/inputs/serial/module-limits.ts';
 import { openSession, P2P, type PortSession, until } from './support.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -177,4 +182,55 @@ describe('RAK811 module setup over a pty (replies written raw)', () => {
     const { driver, port } = await rak811({ 'at+set_config=lorap2p:868': 'ERROR: 2' });
     await expect(driver.configure(port.session)).rejects.toThrow('at+set_config=lorap2p:868100000:9:0:1:8:14 answered ERROR: 2 (invalid parameter)');
   });
+});
+
+describe('RAK811 module setup against the simulated RAK811 V3 on a pty', () => {
+  /** The simulator's RAK811 behind a pty, in real time; what it puts on the air is recorded. */
+  async function simulatedRak811(p2p = P2P) {
+    const pair = await PtyPair.create();
+    cleanups.push(() => pair.close());
+    const line = new SerialPort({ path: pair.pathB, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => line.open((err) => (err ? reject(err) : resolve())));
+    cleanups.push(() => new Promise((resolve) => (line.isOpen ? line.close(() => resolve()) : resolve())));
+    const scheduler = new RealtimeScheduler();
+    cleanups.push(async () => scheduler.stop());
+    const sent: RadioFrame[] = [];
+    const module = new SimulatedRak811({
+      id: 'gateway-rak811',
+      position: { x: 0, y: 0 },
+      medium: { transmit: (frame) => sent.push(frame), listen: () => () => undefined },
+      bootMs: 150,
+    });
+    line.on('data', (chunk: Buffer) => module.receive(Uint8Array.from(chunk)));
+    module.connect((bytes) => line.write(Buffer.from(bytes)), scheduler);
+    const driver = createModuleDriver('rak811', p2p, { probeTimeoutMs: 200 });
+    const port = await openSession(pair.pathA, driver);
+    cleanups.push(() => port.close());
+    return { driver, port, sent };
+  }
+
+  it('configures it and sends a long SF12 downlink, waiting for the OK that comes only after the airtime', async () => {
+    const sf12 = { ...P2P, sf: 12 };
+    const { driver, port, sent } = await simulatedRak811(sf12);
+    expect(await driver.configure(port.session)).toEqual({ modeChanged: true, resetSent: false });
+    const frame = Uint8Array.from({ length: 60 }, (_, i) => i);
+    const airtimeMs = timeOnAir({ sf: 12, bwHz: 125_000, cr: 1, payloadBytes: 60, preamble: 8 });
+    expect(airtimeMs).toBeGreaterThan(2000); // longer than one command's timeout: the old wait failed here
+    const started = performance.now();
+    await driver.sendDownlink(port.session, frame);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(airtimeMs - 50);
+    expect(sent).toHaveLength(1);
+    expect(Buffer.from(sent[0]!.payload)).toEqual(Buffer.from(frame));
+    expect(sent[0]!.sf).toBe(12);
+  }, 15_000);
+
+  it('sends the longest downlink a RAK811 line holds and refuses one byte more before touching the module', async () => {
+    const { driver, port, sent } = await simulatedRak811();
+    await driver.configure(port.session);
+    const longest = new Uint8Array(RAK811_P2P_LIMITS.maxDownlinkBytes).fill(0x5a);
+    await driver.sendDownlink(port.session, longest);
+    expect(sent.map((f) => f.payload.length)).toEqual([118]);
+    await expect(driver.sendDownlink(port.session, new Uint8Array(119))).rejects.toThrow('a RAK811 P2P downlink has 1..118 bytes, not 119');
+    expect(sent).toHaveLength(1);
+  }, 15_000);
 });

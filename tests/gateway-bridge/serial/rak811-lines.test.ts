@@ -54,6 +54,12 @@ describe('RAK811 lines', () => {
     }
   });
 
+  it('reads the boot banner\'s work-mode line as a restart, so the bridge sets the module up again', () => {
+    expect(only('LoRa work mode: P2P')).toEqual({ kind: 'banner', p2p: true, text: 'LoRa work mode: P2P' });
+    const lorawan = 'LoRa work mode:LoRaWAN, join_mode:ABP, MulticastEnable: false.';
+    expect(only(lorawan)).toEqual({ kind: 'banner', p2p: false, text: lorawan });
+  });
+
   it('rejects non-printable and overlong lines', () => {
     expect(rejection(only('at+recv=-65,6,1:\u00ff0'))).toMatchObject({ reason: 'line-garbage' });
     expect(rejection(only('x'.repeat(601)))).toMatchObject({ reason: 'line-too-long' });

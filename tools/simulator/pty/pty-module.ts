@@ -20,29 +20,34 @@
  * the module's command handling (receive lines are asynchronous prints); the measured rate is in the tests
  * (tests/simulator/pty/pty-module.test.ts). A real module is paced by its UART: at 115200 baud a 30-byte frame's
  * line (83 characters) takes 7.2 ms, about 140 lines per second; the pty does not model baud rate.
+ *
+ * The pty side (PtySerialModule) is shared with the simulated RAK811 (pty-rak811.ts).
  */
 import { EventEmitter } from 'node:events';
 import { existsSync, lstatSync, type Stats } from 'node:fs';
 import { SerialPort } from 'serialport';
 import { timeOnAir } from '../../../firmware/core/airtime.ts';
-import type { RadioFrame, RadioMedium, RadioReceiver, Scheduler } from '../contracts.ts';
+import type { RadioFrame, RadioMedium, RadioReceiver, Scheduler, SerialDevice } from '../contracts.ts';
 import { SimulatedRak3172, type SimulatedRak3172Options } from '../devices/rak3172.ts';
 import { P2P_BANDWIDTHS_HZ } from '../devices/rak3172/nvm.ts';
 import type { Point } from '../radio/propagation.ts';
 import { RealtimeScheduler } from './realtime-scheduler.ts';
 
-export interface PtyRakModuleOptions extends Partial<Omit<SimulatedRak3172Options, 'medium' | 'position'>> {
+export interface PtySerialModuleOptions {
   /** The module's end of the pty pair. */
   path: string;
   /** Default: a RealtimeScheduler of its own, stopped by close(). */
   scheduler?: Scheduler;
   /** A medium shared with other simulated radios on the same scheduler; default: none (only `transmitted` records). */
   medium?: RadioMedium;
-  position?: Point;
   /** Attach again when the path comes back after the pty vanished. Default true. */
   reattach?: boolean;
   /** Restart the module when it attaches again (it lost power with the adapter). Default true. */
   powerCycleOnReattach?: boolean;
+}
+
+export interface PtyRakModuleOptions extends PtySerialModuleOptions, Partial<Omit<SimulatedRak3172Options, 'medium' | 'position'>> {
+  position?: Point;
 }
 
 export interface HeardSignal {
@@ -82,16 +87,38 @@ class TapMedium implements RadioMedium {
   }
 }
 
-export class PtyRakModule extends EventEmitter<PtyRakModuleEvents> {
-  readonly module: SimulatedRak3172;
+/** What a simulated module needs to sit on a pty: a UART (SerialDevice) and a P2P radio receiver. */
+export interface PtyModuleDevice extends SerialDevice, RadioReceiver {
+  readonly workMode: 'lorawan' | 'p2p';
+}
+
+/** The P2P channel a module is set to: a frame heard by default is sent on it. */
+export interface P2pChannel {
+  freqHz: number;
+  sf: number;
+  bwHz: number;
+  /** 1 = 4/5 ... 4 = 4/8, as in RadioFrame. */
+  cr: number;
+  preamble: number;
+}
+
+/**
+ * A simulated module on one end of a pty, in real time: the port, its attaching again after the pty vanished,
+ * the recording of commands and transmitted frames, and hearing frames. The subclass makes the module (on `tap`)
+ * and says which P2P channel it is on.
+ */
+export abstract class PtySerialModule<D extends PtyModuleDevice> extends EventEmitter<PtyRakModuleEvents> {
+  abstract readonly module: D;
   readonly scheduler: Scheduler;
   readonly path: string;
   /** Command lines received, in order. */
   readonly commands: string[] = [];
-  /** Frames the module put on the air (AT+PSEND). */
+  /** Frames the module put on the air. */
   readonly transmitted: RadioFrame[] = [];
   /** Bytes the module printed while no port was attached (lost, as on an unplugged adapter). */
   droppedBytes = 0;
+  /** The medium to give the module: records what it transmits and passes it on to the shared one. */
+  protected readonly tap: RadioMedium;
   private readonly reattach: boolean;
   private readonly powerCycle: boolean;
   private readonly ownScheduler: RealtimeScheduler | undefined;
@@ -104,20 +131,24 @@ export class PtyRakModule extends EventEmitter<PtyRakModuleEvents> {
   private closed = false;
   private powered = false;
 
-  constructor(options: PtyRakModuleOptions) {
+  protected constructor(
+    options: PtySerialModuleOptions,
+    private readonly label: string,
+  ) {
     super();
-    const { path, scheduler, medium, position, reattach, powerCycleOnReattach, ...moduleOptions } = options;
-    this.path = path;
-    this.reattach = reattach ?? true;
-    this.powerCycle = powerCycleOnReattach ?? true;
-    this.ownScheduler = scheduler ? undefined : new RealtimeScheduler();
-    this.scheduler = scheduler ?? this.ownScheduler!;
-    const tap = new TapMedium(medium, (frame) => {
+    this.path = options.path;
+    this.reattach = options.reattach ?? true;
+    this.powerCycle = options.powerCycleOnReattach ?? true;
+    this.ownScheduler = options.scheduler ? undefined : new RealtimeScheduler();
+    this.scheduler = options.scheduler ?? this.ownScheduler!;
+    this.tap = new TapMedium(options.medium, (frame) => {
       this.transmitted.push(frame);
       this.emit('transmit', frame);
     });
-    this.module = new SimulatedRak3172({ id: 'pty-module', ...moduleOptions, position: position ?? { x: 0, y: 0 }, medium: tap });
   }
+
+  /** The module's current P2P settings. */
+  protected abstract p2pChannel(): P2pChannel;
 
   /** Opens the pty and powers the module up (it boots and prints its banner after `bootMs`). */
   async start(): Promise<void> {
@@ -128,7 +159,7 @@ export class PtyRakModule extends EventEmitter<PtyRakModuleEvents> {
     return this.port !== undefined;
   }
 
-  /** Whether a frame on the module's P2P channel would be heard now (P2P mode, PRECV on, not transmitting). */
+  /** Whether a frame on the module's P2P channel would be heard now (P2P mode, receiving, not transmitting). */
   get listening(): boolean {
     return this.module.workMode === 'p2p' && this.module.hears(this.frame(new Uint8Array(1), {}));
   }
@@ -137,7 +168,7 @@ export class PtyRakModule extends EventEmitter<PtyRakModuleEvents> {
   receive(phyPayload: Uint8Array, signal: HeardSignal): boolean {
     const frame = this.frame(phyPayload, signal);
     if (!this.module.hears(frame)) return false;
-    this.module.deliver(frame, signal.rssi, signal.snr);
+    this.hear(frame, signal.rssi, signal.snr);
     return true;
   }
 
@@ -152,7 +183,7 @@ export class PtyRakModule extends EventEmitter<PtyRakModuleEvents> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.off('attached', done);
-        reject(new Error(`PtyRakModule: ${this.path} not attached within ${timeoutMs} ms`));
+        reject(new Error(`${this.label}: ${this.path} not attached within ${timeoutMs} ms`));
       }, timeoutMs);
       const done = (): void => {
         clearTimeout(timer);
@@ -175,19 +206,23 @@ export class PtyRakModule extends EventEmitter<PtyRakModuleEvents> {
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
   }
 
+  /** Hands a frame the module hears (ended just now) to its radio. */
+  protected hear(frame: RadioFrame, rssi: number, snr: number): void {
+    this.module.deliver(frame, rssi, snr);
+  }
+
   private frame(payload: Uint8Array, signal: Partial<HeardSignal>): RadioFrame {
-    const s = this.module.nvm.p2p;
-    const sf = signal.sf ?? s.sf;
-    const bwHz = signal.bwHz ?? P2P_BANDWIDTHS_HZ[s.bwCode]!;
-    const cr = s.cr + 1;
-    const airtimeMs = timeOnAir({ sf, bwHz, cr, payloadBytes: payload.length, preamble: s.preamble });
+    const channel = this.p2pChannel();
+    const sf = signal.sf ?? channel.sf;
+    const bwHz = signal.bwHz ?? channel.bwHz;
+    const airtimeMs = timeOnAir({ sf, bwHz, cr: channel.cr, payloadBytes: payload.length, preamble: channel.preamble });
     return {
       from: 'pty-sender',
-      freqHz: signal.freqHz ?? s.freqHz,
+      freqHz: signal.freqHz ?? channel.freqHz,
       sf,
       bwHz,
-      cr,
-      preamble: s.preamble,
+      cr: channel.cr,
+      preamble: channel.preamble,
       txPowerDbm: 14,
       payload,
       startMs: this.scheduler.now() - airtimeMs,
@@ -275,6 +310,22 @@ export class PtyRakModule extends EventEmitter<PtyRakModuleEvents> {
       this.commands.push(line);
       this.emit('command', line);
     }
+  }
+}
+
+/** The simulated RAK3172 (RUI3) on a pty. */
+export class PtyRakModule extends PtySerialModule<SimulatedRak3172> {
+  readonly module: SimulatedRak3172;
+
+  constructor(options: PtyRakModuleOptions) {
+    const { path, scheduler, medium, position, reattach, powerCycleOnReattach, ...moduleOptions } = options;
+    super({ path, scheduler, medium, reattach, powerCycleOnReattach }, 'PtyRakModule');
+    this.module = new SimulatedRak3172({ id: 'pty-module', ...moduleOptions, position: position ?? { x: 0, y: 0 }, medium: this.tap });
+  }
+
+  protected p2pChannel(): P2pChannel {
+    const s = this.module.nvm.p2p;
+    return { freqHz: s.freqHz, sf: s.sf, bwHz: P2P_BANDWIDTHS_HZ[s.bwCode]!, cr: s.cr + 1, preamble: s.preamble };
   }
 }
 

@@ -20,6 +20,7 @@ import type { P2PSettings } from '../../../../firmware/drivers/modem.ts';
 import { p2pCommand } from '../../../../firmware/drivers/rui3/commands.ts';
 import { toHex } from '../../../../payload-schema/generated/firmware/payload.js';
 import { AtError, type AtSession } from './at-session.ts';
+import { RAK811_P2P_LIMITS, RUI3_P2P_LIMITS } from './module-limits.ts';
 import type { ModuleLine, ModuleLineParser } from './module-lines.ts';
 import { describeRak811Status, Rak811LineParser } from './rak811-lines.ts';
 import { Rui3LineParser } from './rui3-lines.ts';
@@ -137,12 +138,10 @@ class Rui3Driver implements ModuleDriver {
   }
 
   sendDownlink(session: AtSession, phyPayload: Uint8Array): Promise<void> {
-    // RUI3's AT+PSEND takes at most 478 hex digits
-    if (phyPayload.length < 1 || phyPayload.length > 239) return Promise.reject(new RangeError(`a P2P downlink has 1..239 bytes, not ${phyPayload.length}`));
+    const tooLong = checkDownlinkLength(phyPayload, RUI3_P2P_LIMITS.maxDownlinkBytes, 'RUI3');
+    if (tooLong) return Promise.reject(tooLong);
     return session.exclusive(async () => {
-      const s = this.p2p;
-      const airtimeMs = timeOnAir({ sf: s.sf, bwHz: s.bwKhz * 1000, cr: s.cr, payloadBytes: phyPayload.length, preamble: s.preamble });
-      const sent = session.waitFor(isTxDone, Math.ceil(airtimeMs) + this.t.txMarginMs, '+EVT:TXP2P DONE');
+      const sent = session.waitFor(isTxDone, airtimeMsOf(this.p2p, phyPayload.length) + this.t.txMarginMs, '+EVT:TXP2P DONE');
       try {
         await session.expectOk('AT+PSEND=' + toHex(phyPayload), this.t.commandTimeoutMs);
       } catch (err) {
@@ -194,12 +193,15 @@ class Rak811Driver implements ModuleDriver {
   }
 
   sendDownlink(session: AtSession, phyPayload: Uint8Array): Promise<void> {
-    if (phyPayload.length < 1 || phyPayload.length > 255) return Promise.reject(new RangeError(`a P2P downlink has 1..255 bytes, not ${phyPayload.length}`));
+    const tooLong = checkDownlinkLength(phyPayload, RAK811_P2P_LIMITS.maxDownlinkBytes, 'RAK811');
+    if (tooLong) return Promise.reject(tooLong);
     return session.exclusive(async () => {
       const t = this.t;
       await session.expectOk('at+set_config=lorap2p:transfer_mode:2', t.commandTimeoutMs);
       try {
-        await session.expectOk('at+send=lorap2p:' + toHex(phyPayload).toLowerCase(), t.commandTimeoutMs);
+        // a RAK811 answers OK only once the frame is out: wait for its airtime as well
+        const sendTimeoutMs = t.commandTimeoutMs + airtimeMsOf(this.p2p, phyPayload.length);
+        await session.expectOk('at+send=lorap2p:' + toHex(phyPayload).toLowerCase(), sendTimeoutMs);
       } finally {
         // back to receiving whatever happened to the send
         await session.expectOk('at+set_config=lorap2p:transfer_mode:1', t.commandTimeoutMs);
@@ -222,6 +224,15 @@ class Rak811Driver implements ModuleDriver {
   describeStatus(status: string): string {
     return describeRak811Status(status);
   }
+}
+
+function checkDownlinkLength(phyPayload: Uint8Array, maxBytes: number, module: string): RangeError | undefined {
+  if (phyPayload.length >= 1 && phyPayload.length <= maxBytes) return undefined;
+  return new RangeError(`a ${module} P2P downlink has 1..${maxBytes} bytes, not ${phyPayload.length}`);
+}
+
+function airtimeMsOf(s: P2PSettings, payloadBytes: number): number {
+  return Math.ceil(timeOnAir({ sf: s.sf, bwHz: s.bwKhz * 1000, cr: s.cr, payloadBytes, preamble: s.preamble }));
 }
 
 function isTxDone(line: ModuleLine): boolean {

@@ -6,6 +6,8 @@
  *   P2P mode: 'line-garbage'.
  * - `OK [info]` and `Initialization OK` (printed when a work-mode change has restarted the module) are successes,
  *   `ERROR: <code>` a failure.
+ * - `LoRa work mode: P2P` / `LoRa work mode:LoRaWAN, ...` is the boot banner's: the module (re)started, in sender mode
+ *   (deaf) when in P2P, so the bridge sets it up again.
  * - RAK811 prints free-form information (`RAK811 Version:3.0.0.14.H`, `UART1 work mode: ...`, `Current work_mode:P2P`),
  *   so other printable lines are text, except what looks like a receive line cut short at its start (only the
  *   characters of its tail: hex, `-`, `,`, `:`; or `recv=`; or ending in its `rssi,snr,len:hex` fields), which is
@@ -18,6 +20,8 @@ const RECV = 'at+recv=';
 /** What is left of `at+recv=-60,10,4:AABBCCDD` when its start is cut off: only its tail's characters, or its fields. */
 const TAIL_OF_RECV = /^[-0-9A-Fa-f,:]+$|recv=|-?[0-9]+,-?[0-9]+,[0-9]+(:[0-9A-Fa-f]*)?$/;
 const LENGTH = /^[0-9]{1,3}$/;
+/** The boot banner's work-mode line (V3.0.0.14.H; pyrak811's rak811_v3 tests). */
+const BANNER_WORK_MODE = /^LoRa work mode\s*:\s*(P2P|LoRaWAN)?/i;
 
 /** RAK811 V3 error codes (RAK811 AT command manual, pyrak811). */
 const ERRORS: Record<number, string> = {
@@ -50,6 +54,8 @@ export class Rak811LineParser implements ModuleLineParser {
     if (line.slice(0, RECV.length).toLowerCase() === RECV) return [receiveLine(line)];
     if (line === 'OK' || line.startsWith('OK ') || line.startsWith('Initialization OK')) return [{ kind: 'status', ok: true, text: line }];
     if (line.startsWith('ERROR')) return [{ kind: 'status', ok: false, text: line }];
+    const banner = BANNER_WORK_MODE.exec(line);
+    if (banner) return [{ kind: 'banner', p2p: banner[1] === undefined ? null : banner[1].toUpperCase() === 'P2P', text: line }];
     if (TAIL_OF_RECV.test(line)) {
       return [rejected('line-garbage', `looks like the tail of an at+recv line (its start was cut off): ${quote(line)}`, line)];
     }
