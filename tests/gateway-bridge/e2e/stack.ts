@@ -88,24 +88,17 @@ export interface Radio<M extends PtyRakModule | PtyRak811 = PtyRakModule> {
 }
 
 export async function startRadio(): Promise<Radio> {
-  const pair = await PtyPair.create({ names: ['module', 'bridge'] });
-  const module = new PtyRakModule({ path: pair.pathA, bootMs: 100 });
-  await module.start();
-  return {
-    pair,
-    module,
-    path: pair.pathB,
-    async close() {
-      await module.close();
-      await pair.close();
-    },
-  };
+  return startModuleRadio((path) => new PtyRakModule({ path, bootMs: 100 }));
 }
 
 /** As startRadio, with the simulator's RAK811 (AT firmware V3) instead of the RAK3172; the bridge needs `module: 'rak811'`. */
 export async function startRak811Radio(): Promise<Radio<PtyRak811>> {
+  return startModuleRadio((path) => new PtyRak811({ path, bootMs: 100 }));
+}
+
+async function startModuleRadio<M extends PtyRakModule | PtyRak811>(make: (path: string) => M): Promise<Radio<M>> {
   const pair = await PtyPair.create({ names: ['module', 'bridge'] });
-  const module = new PtyRak811({ path: pair.pathA, bootMs: 100 });
+  const module = make(pair.pathA);
   await module.start();
   return {
     pair,

@@ -6,9 +6,7 @@ import { AtError } from '../../../gateway-bridge/src/inputs/serial/at-session.ts
 import { createModuleDriver } from '../../../gateway-bridge/src/inputs/serial/module-setup.ts';
 import { PtyPair } from '../../../tools/simulator/pty/pty-pair.ts';
 import { PtyRakModule, type PtyRakModuleOptions } from '../../../tools/simulator/pty/pty-module.ts';
-import { RealtimeScheduler } from '../../../tools/simulator/pty/realtime-scheduler.ts';
-import type { RadioFrame } from '../../../tools/simulator/contracts.ts';
-import { SimulatedRak811 } from '../../../tools/simulator/devices/rak811.ts';
+import { PtyRak811 } from '../../../tools/simulator/pty/pty-rak811.ts';
 import { timeOnAir } from '../../../firmware/core/airtime.ts';
 import { RAK811_P2P_LIMITS } from '../../../gateway-bridge/src/inputs/serial/module-limits.ts';
 import { openSession, P2P, type PortSession, until } from './support.ts';
@@ -189,24 +187,13 @@ describe('RAK811 module setup against the simulated RAK811 V3 on a pty', () => {
   async function simulatedRak811(p2p = P2P) {
     const pair = await PtyPair.create();
     cleanups.push(() => pair.close());
-    const line = new SerialPort({ path: pair.pathB, baudRate: 115200, autoOpen: false });
-    await new Promise<void>((resolve, reject) => line.open((err) => (err ? reject(err) : resolve())));
-    cleanups.push(() => new Promise((resolve) => (line.isOpen ? line.close(() => resolve()) : resolve())));
-    const scheduler = new RealtimeScheduler();
-    cleanups.push(async () => scheduler.stop());
-    const sent: RadioFrame[] = [];
-    const module = new SimulatedRak811({
-      id: 'gateway-rak811',
-      position: { x: 0, y: 0 },
-      medium: { transmit: (frame) => sent.push(frame), listen: () => () => undefined },
-      bootMs: 150,
-    });
-    line.on('data', (chunk: Buffer) => module.receive(Uint8Array.from(chunk)));
-    module.connect((bytes) => line.write(Buffer.from(bytes)), scheduler);
+    const pty = new PtyRak811({ path: pair.pathB, bootMs: 150 });
+    cleanups.push(() => pty.close());
+    await pty.start();
     const driver = createModuleDriver('rak811', p2p, { probeTimeoutMs: 200 });
     const port = await openSession(pair.pathA, driver);
     cleanups.push(() => port.close());
-    return { driver, port, sent };
+    return { driver, port, sent: pty.transmitted };
   }
 
   it('configures it and sends a long SF12 downlink, waiting for the OK that comes only after the airtime', async () => {

@@ -1,5 +1,5 @@
-import { SerialPort } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
+import { terminal } from './terminal.ts';
 import { PtyPair } from '../../../tools/simulator/pty/pty-pair.ts';
 import { PtyRakModule } from '../../../tools/simulator/pty/pty-module.ts';
 
@@ -8,40 +8,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** The other end of the pty, as a terminal: writes commands, collects lines. */
-async function terminal(path: string) {
-  const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
-  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-  cleanups.push(() => new Promise((resolve) => port.close(() => resolve())));
-  const lines: string[] = [];
-  let partial = '';
-  port.on('data', (d: Buffer) => {
-    const parts = (partial + d.toString('latin1')).split('\r\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts.filter((p) => p.length > 0));
-  });
-  const waitFor = async (pred: (lines: string[]) => boolean, ms = 2000): Promise<void> => {
-    const end = performance.now() + ms;
-    while (!pred(lines)) {
-      if (performance.now() > end) throw new Error(`timed out; lines: ${JSON.stringify(lines.slice(-10))}`);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-  };
-  const command = async (text: string): Promise<string[]> => {
-    const from = lines.length;
-    port.write(text + '\r\n');
-    await waitFor((l) => l.slice(from).some((x) => x === 'OK' || x.startsWith('AT_')));
-    return lines.slice(from);
-  };
-  return { port, lines, waitFor, command };
-}
+/** A RUI3 reply ends with OK or an AT_ error. */
+const RUI3_STATUS = (x: string): boolean => x === 'OK' || x.startsWith('AT_');
 
 async function rig(options: Partial<ConstructorParameters<typeof PtyRakModule>[0]> = {}) {
   const pair = await PtyPair.create();
   cleanups.push(() => pair.close());
   const pty = new PtyRakModule({ path: pair.pathB, bootMs: 100, workMode: 'p2p', ...options });
   cleanups.push(() => pty.close());
-  const term = await terminal(pair.pathA);
+  const term = await terminal(pair.pathA, RUI3_STATUS, cleanups);
   await pty.start();
   await term.waitFor((l) => l.includes('Current Work Mode: LoRa P2P.'));
   return { pair, pty, term };
@@ -90,7 +65,7 @@ describe('PtyRakModule', () => {
     await pair.start();
     await pty.whenAttached(3000);
     expect(pty.module.stats.reboots).toBe(2);
-    const term = await terminal(pair.pathA);
+    const term = await terminal(pair.pathA, RUI3_STATUS, cleanups);
     await term.waitFor((l) => l.includes('Current Work Mode: LoRa P2P.'));
     expect(await term.command('AT')).toEqual(['OK']);
   });

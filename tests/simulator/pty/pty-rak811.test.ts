@@ -1,5 +1,5 @@
-import { SerialPort } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
+import { terminal } from './terminal.ts';
 import { timeOnAir } from '../../../firmware/core/airtime.ts';
 import { PtyPair } from '../../../tools/simulator/pty/pty-pair.ts';
 import { PtyRak811 } from '../../../tools/simulator/pty/pty-rak811.ts';
@@ -9,41 +9,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** The other end of the pty, as a terminal: writes commands, collects lines. */
-async function terminal(path: string) {
-  const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
-  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-  cleanups.push(() => new Promise((resolve) => port.close(() => resolve())));
-  const lines: string[] = [];
-  let partial = '';
-  port.on('data', (d: Buffer) => {
-    const parts = (partial + d.toString('latin1')).split('\r\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts.filter((p) => p.length > 0));
-  });
-  const waitFor = async (pred: (lines: string[]) => boolean, ms = 2000): Promise<void> => {
-    const end = performance.now() + ms;
-    while (!pred(lines)) {
-      if (performance.now() > end) throw new Error(`timed out; lines: ${JSON.stringify(lines.slice(-10))}`);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-  };
-  /** Writes a command and returns the lines up to its status (`OK...`, `ERROR: n`, `Initialization OK`). */
-  const command = async (text: string, ms = 2000): Promise<string[]> => {
-    const from = lines.length;
-    port.write(text + '\r\n');
-    await waitFor((l) => l.slice(from).some((x) => /^(OK|ERROR|Initialization OK)/.test(x)), ms);
-    return lines.slice(from);
-  };
-  return { port, lines, waitFor, command };
-}
+/** A RAK811 reply ends with OK, ERROR: n, or Initialization OK after a restart. */
+const RAK811_STATUS = (x: string): boolean => /^(OK|ERROR|Initialization OK)/.test(x);
 
 async function rig() {
   const pair = await PtyPair.create();
   cleanups.push(() => pair.close());
   const pty = new PtyRak811({ path: pair.pathB, bootMs: 100, workMode: 'p2p' });
   cleanups.push(() => pty.close());
-  const term = await terminal(pair.pathA);
+  const term = await terminal(pair.pathA, RAK811_STATUS, cleanups);
   await pty.start();
   await term.waitFor((l) => l.includes('Initialization OK'));
   return { pair, pty, term };
@@ -112,7 +86,7 @@ describe('PtyRak811', () => {
     expect(pty.attached).toBe(false);
     await pair.start();
     await pty.whenAttached(3000);
-    const term = await terminal(pair.pathA);
+    const term = await terminal(pair.pathA, RAK811_STATUS, cleanups);
     await term.waitFor((l) => l.includes('Initialization OK'));
     expect(pty.module.stats.reboots).toBe(2);
     expect(pty.listening).toBe(false);
