@@ -129,14 +129,18 @@ describe('RUI3 module setup over a pty', () => {
 });
 
 describe('RAK811 module setup over a pty (replies written raw)', () => {
-  /** Answers as a RAK811 V3 does; `refuse` maps a command prefix to an error line. */
-  async function rak811(refuse: Record<string, string> = {}) {
+  /**
+   * Answers as a RAK811 V3 does, one command after the other; `refuse` maps a command prefix to an error line;
+   * the first reply comes after `firstReplyMs` (a module still booting), each one 10 ms after the one before.
+   */
+  async function rak811(refuse: Record<string, string> = {}, firstReplyMs = 0) {
     const pair = await PtyPair.create();
     cleanups.push(() => pair.close());
     const module = new SerialPort({ path: pair.pathB, baudRate: 115200 });
     cleanups.push(() => new Promise((resolve) => module.close(() => resolve())));
     const got: string[] = [];
     let partial = '';
+    let busyUntil = performance.now() + firstReplyMs;
     module.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString('latin1')).split('\r\n');
       partial = lines.pop() ?? '';
@@ -146,7 +150,8 @@ describe('RAK811 module setup over a pty (replies written raw)', () => {
         let reply = error ? error[1] : 'OK ';
         if (line === 'at+version') reply = 'OK V3.0.0.14.H';
         if (line === 'at+set_config=lora:work_mode:1') reply = 'RAK811 Version:3.0.0.14.H\r\nCurrent work_mode:P2P\r\nInitialization OK';
-        module.write(reply + '\r\n');
+        busyUntil = Math.max(busyUntil, performance.now()) + 10;
+        setTimeout(() => module.write(reply + '\r\n'), busyUntil - performance.now());
       }
     });
     const driver = createModuleDriver('rak811', P2P, { probeTimeoutMs: 200 });
@@ -174,6 +179,13 @@ describe('RAK811 module setup over a pty (replies written raw)', () => {
     const failing = await rak811({ 'at+send=': 'ERROR: 87' });
     await expect(failing.driver.sendDownlink(failing.port.session, Uint8Array.from([1]))).rejects.toThrow('at+send=lorap2p:01 answered ERROR: 87 (packet too long)');
     expect(failing.got.at(-1)).toBe('at+set_config=lorap2p:transfer_mode:1');
+  });
+
+  it('lets a late reply to a timed-out probe pass before the set-up, so each reply stays with its command', async () => {
+    // a module still booting: it answers its first command after 350 ms (the probe gave up after 200), then in order
+    const { got, driver, port } = await rak811({ 'at+set_config=lorap2p:868': 'ERROR: 2' }, 350);
+    await expect(driver.configure(port.session)).rejects.toThrow('at+set_config=lorap2p:868100000:9:0:1:8:14 answered ERROR: 2 (invalid parameter)');
+    expect(got.filter((c) => c === 'at+version').length).toBeGreaterThanOrEqual(3);
   });
 
   it('names the setting the module refused', async () => {

@@ -76,18 +76,28 @@ export function createModuleDriver(kind: ModuleKind, p2p: P2PSettings, timings: 
 /**
  * Probes until the module answers OK. An error status (noise glued to the probe) also shows it is alive: probe
  * again. Returns whether a reset had to be sent.
+ *
+ * A module that was slow (booting) may still answer a probe that timed out: that late reply is taken by the next
+ * probe, whose own reply would then be taken by the next command, shifting every reply by one (an ERROR would land
+ * on the wrong command). So after a timed-out probe the line is left quiet for a probe's time once the module
+ * answered: a late reply arrives then with no command waiting and is dropped.
  */
 async function wake(session: AtSession, probe: string, reset: string, t: SetupTimings): Promise<boolean> {
   const start = Date.now();
   let resetSent = false;
+  let timedOut = false;
   for (;;) {
     // ends whatever partial line the module holds (noise from plugging in, a command cut by a reopen)
     session.send('\r\n');
     try {
       const reply = await session.command(probe, t.probeTimeoutMs);
-      if (reply.ok) return resetSent;
+      if (reply.ok) {
+        if (timedOut) await new Promise((resolve) => setTimeout(resolve, t.probeTimeoutMs));
+        return resetSent;
+      }
     } catch (err) {
       if (!(err instanceof AtError) || err.problem !== 'timeout') throw err;
+      timedOut = true;
     }
     const elapsed = Date.now() - start;
     if (elapsed >= t.wakeTimeoutMs) {
