@@ -80,6 +80,8 @@ export interface NodeContext {
 }
 
 const LOW_BATTERY_V = 2.2;
+/** The shortest wait after a reading that threw: a reading that always throws must not flood the log. */
+const MEASURE_RETRY_S = 60;
 /** Uplinks waiting for the radio; a full queue drops the oldest reading (status and reports are never dropped). */
 const MAX_QUEUE = 4;
 /** The first retry after a failed start or send; each failure in a row doubles it, up to RETRY_MAX_MS. */
@@ -330,10 +332,18 @@ export function startNode(env: NodeEnvironment, app: NodeApp): { settings: Setti
     if (measureTimer !== undefined) env.timers.clearTimeout(measureTimer);
     measureTimer = env.timers.setTimeout(() => {
       measureTimer = undefined;
-      app.measure(context, (uplink, nextS) => {
-        if (uplink) enqueue(uplink);
-        scheduleMeasure(nextS);
-      });
+      // A reading that throws (a driver's bug, a hardware error no driver expected) must not end the readings: the
+      // watchdog is kicked apart from them, so nothing else would restart them. The next one comes at the same pace.
+      try {
+        app.measure(context, (uplink, nextS) => {
+          if (uplink) enqueue(uplink);
+          scheduleMeasure(nextS);
+        });
+      } catch (e) {
+        log('error', 'measure failed: ' + e);
+        flag('sensorFailed');
+        if (measureTimer === undefined) scheduleMeasure(Math.max(delayS, MEASURE_RETRY_S));
+      }
     }, delayS * 1000);
   }
 
