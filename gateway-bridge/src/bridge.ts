@@ -24,10 +24,12 @@ import { DeviceRegistry } from './lorawan/registry.ts';
 import { createBridgeLogger, type Logger } from './ops/logger.ts';
 import { createBridgeMetrics, type BridgeMetrics } from './ops/metrics.ts';
 import { startMetricsServer, type MetricsServer } from './ops/metrics-server.ts';
+import { AnnouncedDevices } from './outbox/announced-devices.ts';
 import { openBridgeDatabase, type BridgeDatabase } from './outbox/database.ts';
 import { GroupCommit } from './outbox/group-commit.ts';
 import { SqliteCounterStore } from './outbox/sqlite-counter-store.ts';
 import { SqliteOutbox } from './outbox/sqlite-outbox.ts';
+import { DeviceCleanup, type DeviceChange } from './output/device-cleanup.ts';
 import { serializeEvent, stateToJson } from './output/formats.ts';
 import { discoveryMessages, gatewayDiscoveryMessages, haStatusTopic } from './output/home-assistant.ts';
 import { buildConnectOptions, buildOutputConnectOptions, describeConnection, explainConnectionError } from './output/mqtt-connection.ts';
@@ -130,6 +132,15 @@ export class Bridge {
       resetWindow: config.lorawan.resetWindow,
     });
 
+    // before the publisher: it reads the saved states, which move to a renamed device's new id here
+    const cleanup = new DeviceCleanup({
+      store: new AnnouncedDevices(this.#db),
+      devices: this.#registry.devices(),
+      topics: this.topics,
+      ...(config.homeAssistant.enabled ? { discoveryPrefix: config.homeAssistant.prefix } : {}),
+      onCleared: (change) => this.#logCleared(change),
+    });
+
     this.#client = mqtt.connect(config.mqtt.url, buildOutputConnectOptions(config.mqtt, this.topics));
     this.#publisher = new Publisher({
       client: this.#client,
@@ -139,6 +150,7 @@ export class Bridge {
       // Home Assistant and dashboards read the retained state as JSON whatever the up format is
       serializeState: stateToJson,
       discovery: config.homeAssistant.enabled ? this.#discovery() : undefined,
+      cleanup,
       counters: () => this.#stats(),
       statsIntervalMs: config.statsIntervalS * 1000,
       holdMs: config.serial.length + config.network.length > 1 ? MULTI_RECEIVER_HOLD_MS : 0,
@@ -196,6 +208,8 @@ export class Bridge {
     await this.#client.endAsync().catch(() => undefined);
     await this.#metricsServer?.close();
     this.#outbox.close();
+    // the outbox and the counter store share it; closing checkpoints the WAL into the file
+    if (this.#db.open) this.#db.close();
     this.logger.info({ counts: this.counts }, 'bridge stopped');
   }
 
@@ -411,6 +425,20 @@ export class Bridge {
       statusTopic: haStatusTopic(this.config.homeAssistant.prefix),
       messages: () => [...gatewayDiscoveryMessages(opts), ...this.#registry.devices().flatMap((device) => discoveryMessages(device, opts))],
     };
+  }
+
+  #logCleared({ kind, before, after }: DeviceChange): void {
+    const fields = { device: after?.id ?? before.id, devEui: before.devEui };
+    if (kind === 'removed') {
+      this.logger.info(fields, `device ${before.id} (${before.devEui}) is no longer configured: its retained state and discovery configs were cleared`);
+    } else if (kind === 'renamed') {
+      this.logger.info({ ...fields, was: before.id }, `device ${before.devEui} was renamed ${before.id} -> ${after?.id}: the retained state of ${before.id} was cleared`);
+    } else {
+      this.logger.info(
+        { ...fields, was: before.type },
+        `device ${before.id} changed type ${before.type} -> ${after?.type}: discovery configs of the old type's other entities were cleared`,
+      );
+    }
   }
 
   /** Connection state for metrics and logs; downlink requests from `<prefix>/<device>/down`. */

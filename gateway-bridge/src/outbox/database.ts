@@ -9,7 +9,10 @@
  * Schema versions (user_version): 1 kept one state mark per device (`state_marks`: time, fCnt and id of the event
  * last published as its state); 2 keeps the newest event of every message of a device (`device_state`). Opening a
  * version 1 file migrates it: a mark whose event is still in the outbox becomes that message's row, the rest are
- * dropped (their events' bodies are gone; the next event of each message fills the state again).
+ * dropped (their events' bodies are gone; the next event of each message fills the state again). 3 remembers, per
+ * DevEUI, the device id and type the bridge announced (`announced_devices`: discovery and state topics), so that a
+ * device removed from the configuration, or given a new id, can be cleared from the broker; a version 1 or 2 file
+ * gets one row for every device it kept a state of (from the newest saved event of the device).
  */
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -42,7 +45,7 @@ type DatabaseConstructor = new (path: string) => BridgeDatabase;
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as DatabaseConstructor;
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
@@ -71,6 +74,12 @@ CREATE TABLE IF NOT EXISTS frame_counters (
   startup_mics TEXT    NOT NULL,                -- JSON array of 8-hex-digit MICs
   updated_at   INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS announced_devices (
+  dev_eui      TEXT    PRIMARY KEY,             -- 16 hex digits, lower case
+  device       TEXT    NOT NULL,                -- the device id its state topic and discovery were published under
+  type         TEXT    NOT NULL,                -- its device type then (which discovery entities it had)
+  announced_at INTEGER NOT NULL                 -- ms since the epoch
+);
 `;
 
 /** Version 1 to 2: the state marks whose event is still in the outbox become device_state rows. */
@@ -82,6 +91,18 @@ INSERT OR IGNORE INTO device_state (device, message, received_at, f_cnt, body)
     FROM state_marks m JOIN outbox o ON o.id = m.event_id AND o.kind = 'up'
   ) WHERE typeof(message) = 'text';
 DROP TABLE state_marks;
+`;
+
+/** Version 1 or 2 to 3: every device with a saved state was announced (the newest saved event names it). */
+const DEVICE_STATE_TO_ANNOUNCED = `
+INSERT OR IGNORE INTO announced_devices (dev_eui, device, type, announced_at)
+  SELECT lower(dev_eui), device, type, received_at FROM (
+    SELECT device, received_at,
+           CASE WHEN json_valid(body) THEN json_extract(body, '$.device.devEui') END AS dev_eui,
+           CASE WHEN json_valid(body) THEN json_extract(body, '$.device.type') END AS type
+    FROM device_state
+  ) WHERE typeof(dev_eui) = 'text' AND typeof(type) = 'text'
+  ORDER BY received_at DESC;
 `;
 
 export interface OpenDatabaseOptions {
@@ -110,6 +131,7 @@ export function openBridgeDatabase(path: string, options: OpenDatabaseOptions = 
       if (version < 2 && db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'state_marks'").get() !== undefined) {
         db.exec(STATE_MARKS_TO_DEVICE_STATE);
       }
+      if (version < 3) db.exec(DEVICE_STATE_TO_ANNOUNCED);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   } catch (error) {

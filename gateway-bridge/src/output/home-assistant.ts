@@ -16,7 +16,8 @@
  * - the status topic holds the bridge status, retained, with an MQTT last will: `gatewayStatusPayload()` JSON whose
  *   `state` is online/offline (a plain `online`/`offline` string is read as well).
  * - discovery is published at start and again whenever `haStatusTopic()` receives HA_ONLINE.
- * - `removalMessages()` clears every config a device could have (for a device removed from the configuration).
+ * - `removalMessages()` clears every config a device could have (for a device removed from the configuration;
+ *   device-cleanup.ts publishes them).
  * Device and gateway ids must be valid topic levels (topics.ts throws a TopicError otherwise).
  */
 import { NODE_DEFAULTS } from '../../../firmware/core/node.ts';
@@ -235,13 +236,17 @@ export function discoveryMessages(device: DeviceEntry, opts: DiscoveryOptions): 
   return configs.map(({ component, config }) => retained(configTopic(prefix, component, config.unique_id as string), JSON.stringify(config)));
 }
 
-/** Empty retained configs for every entity any device type could give this DevEUI: removes it from HA. */
-export function removalMessages(device: DeviceEntry, opts: { prefix?: string } = {}): RetainedMessage[] {
+/**
+ * Empty retained configs for every entity any device type could give this DevEUI: removes it from HA. With
+ * `keepType`, the entities a device of that type has are left alone (a device whose type changed).
+ */
+export function removalMessages(device: Pick<DeviceEntry, 'devEui'>, opts: { prefix?: string; keepType?: DeviceType } = {}): RetainedMessage[] {
   const prefix = opts.prefix ?? HOME_ASSISTANT_DEFAULTS.prefix;
   const devEui = device.devEui.toLowerCase();
+  const kept = new Set(opts.keepType === undefined ? [] : entitiesOf(opts.keepType).map((entity) => entity.rule.key));
   const entities: [Component, string][] = [
-    ...ENTITY_RULES.map((rule): [Component, string] => [rule.component, rule.key]),
-    ...RADIO_ENTITIES.map((radio): [Component, string] => ['sensor', radio.key]),
+    ...ENTITY_RULES.filter((rule) => !kept.has(rule.key)).map((rule): [Component, string] => [rule.component, rule.key]),
+    ...(opts.keepType === undefined ? RADIO_ENTITIES.map((radio): [Component, string] => ['sensor', radio.key]) : []),
   ];
   return entities.map(([component, key]) => retained(configTopic(prefix, component, uniqueId(devEui, key)), ''));
 }

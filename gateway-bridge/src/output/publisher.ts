@@ -15,8 +15,10 @@
  *   row is acknowledged (a restarted bridge starts from them; a row not acknowledged before a crash is published
  *   again and goes into the state then).
  * - 'rejected' → `<prefix>/gateway/<id>/rejected`.
- * On every connect: status `online` (retained), the Home Assistant discovery messages, then the outbox. Discovery
- * again whenever Home Assistant announces itself online. Every `statsIntervalMs` the status is republished with
+ * On every connect: status `online` (retained), the Home Assistant discovery messages, the messages that clear what
+ * was announced for devices removed from the configuration or renamed (device-cleanup.ts; each device is forgotten
+ * once all of its were acknowledged), then the outbox. Discovery again whenever Home Assistant announces itself
+ * online. Every `statsIntervalMs` the status is republished with
  * stats. close() drains what it can, publishes `offline` and disconnects (so the broker drops the last will).
  */
 import type { MqttClient } from 'mqtt';
@@ -41,6 +43,20 @@ export interface DiscoverySource {
   messages(): OutgoingMessage[];
 }
 
+/** Retained messages (empty payloads) that clear one device's old topics, and what to do once all are acknowledged. */
+export interface CleanupItem {
+  /** One item per key at a time (the DevEUI). */
+  key: string;
+  messages: OutgoingMessage[];
+  /** Called once the broker acknowledged every message (at once when there are none). */
+  cleared(): void;
+}
+
+export interface CleanupSource {
+  /** What is still to clear; asked on every connect. */
+  pending(): CleanupItem[];
+}
+
 export interface PublisherOptions {
   client: MqttClient;
   outbox: Outbox;
@@ -53,6 +69,8 @@ export interface PublisherOptions {
   serializeRejection?: (id: string, rejection: Rejection) => string | Buffer;
   /** Home Assistant discovery; none when absent. */
   discovery?: DiscoverySource;
+  /** Old topics of removed and renamed devices, cleared on every connect until acknowledged; none when absent. */
+  cleanup?: CleanupSource;
   /** The bridge's counters for the stats (frames received, rejected by reason, ...): merged into `stats`. */
   counters?: () => Record<string, unknown>;
   /** Rows awaiting their PUBACKs at most. Default 100. */
@@ -77,6 +95,8 @@ export interface PublisherCounts {
   state: number;
   rejected: number;
   discovery: number;
+  /** Retained topics cleared for removed or renamed devices. */
+  cleared: number;
   /** Publishes the broker refused or that failed (they are retried). */
   errors: number;
 }
@@ -100,6 +120,7 @@ export class Publisher {
   readonly #serializeState: (state: DeviceState) => string | Buffer;
   readonly #serializeRejection: (id: string, rejection: Rejection) => string | Buffer;
   readonly #discovery: DiscoverySource | undefined;
+  readonly #cleanup: CleanupSource | undefined;
   readonly #counters: (() => Record<string, unknown>) | undefined;
   readonly #maxInFlight: number;
   readonly #holdMs: number;
@@ -122,7 +143,9 @@ export class Publisher {
   readonly #ackedStates = new Map<string, BridgeEvent>();
   /** What each device's state topic was last given (not all of it acknowledged yet). */
   readonly #states: Map<string, DeviceState>;
-  readonly #counts: PublisherCounts = { up: 0, state: 0, rejected: 0, discovery: 0, errors: 0 };
+  readonly #counts: PublisherCounts = { up: 0, state: 0, rejected: 0, discovery: 0, cleared: 0, errors: 0 };
+  /** Keys of the cleanup items awaiting their PUBACKs (mqtt.js sends them again itself after a reconnect). */
+  readonly #clearing = new Set<string>();
   #connectedSince: string | undefined;
   #closing = false;
   #closed = false;
@@ -143,6 +166,7 @@ export class Publisher {
     this.#serializeState = options.serializeState ?? stateToJson;
     this.#serializeRejection = options.serializeRejection ?? ((id, rejection) => JSON.stringify({ id, ...rejection }));
     this.#discovery = options.discovery;
+    this.#cleanup = options.cleanup;
     this.#counters = options.counters;
     this.#maxInFlight = options.maxInFlight ?? 100;
     this.#holdMs = options.holdMs ?? 0;
@@ -210,7 +234,7 @@ export class Publisher {
     this.#closing = true;
     const deadline = this.#now() + timeoutMs;
     this.#schedulePump();
-    while (this.#now() < deadline && (this.#inFlight.size > 0 || this.#outbox.stats().pending > this.#retry.length)) {
+    while (this.#now() < deadline && (this.#inFlight.size > 0 || this.#clearing.size > 0 || this.#outbox.stats().pending > this.#retry.length)) {
       await sleep(10);
     }
     this.#stopTimers();
@@ -235,7 +259,7 @@ export class Publisher {
     this.#closed = true;
     this.#flushAcks();
     // a graceful DISCONNECT makes the broker drop the last will; force when something would keep end() waiting
-    const force = !offlineAcked || this.#inFlight.size > 0;
+    const force = !offlineAcked || this.#inFlight.size > 0 || this.#clearing.size > 0;
     await withTimeout(this.#client.endAsync(force), 2_000, undefined);
     for (const detach of this.#detach.splice(0)) detach();
   }
@@ -251,6 +275,7 @@ export class Publisher {
     }
     this.#publishStatus();
     this.#publishDiscovery();
+    this.#publishCleanup();
     if (this.#statsIntervalMs > 0 && this.#statsTimer === undefined) {
       this.#statsTimer = setInterval(() => this.#publishStatus(), this.#statsIntervalMs);
       this.#statsTimer.unref();
@@ -292,6 +317,47 @@ export class Publisher {
         if (error) this.#failed(error, `publishing discovery ${message.topic}`);
         else this.#counts.discovery++;
       });
+    }
+  }
+
+  #publishCleanup(): void {
+    if (!this.#cleanup || this.#closing) return;
+    let items: CleanupItem[];
+    try {
+      items = this.#cleanup.pending();
+    } catch (error) {
+      this.#onError(error as Error, 'reading the removed and renamed devices');
+      return;
+    }
+    for (const item of items) {
+      if (this.#clearing.has(item.key)) continue;
+      this.#clearing.add(item.key);
+      let waiting = item.messages.length;
+      let failed = false;
+      const cleared = (): void => {
+        this.#clearing.delete(item.key);
+        try {
+          item.cleared();
+        } catch (error) {
+          // remembered still: cleared again at the next connect
+          this.#onError(error as Error, `forgetting ${item.key} after clearing its topics`);
+        }
+      };
+      if (waiting === 0) cleared();
+      for (const message of item.messages) {
+        this.#client.publish(message.topic, message.payload, { qos: 1, retain: true }, (error) => {
+          if (failed) return;
+          if (error) {
+            // not forgotten: the next connect clears it again
+            failed = true;
+            this.#clearing.delete(item.key);
+            this.#failed(error, `clearing ${message.topic}`);
+            return;
+          }
+          this.#counts.cleared++;
+          if (--waiting === 0) cleared();
+        });
+      }
     }
   }
 

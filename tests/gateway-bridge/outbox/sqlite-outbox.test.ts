@@ -373,7 +373,7 @@ describe('a database file of schema version 1 (state marks)', () => {
     writeVersion1File();
     for (let reopen = 0; reopen < 2; reopen++) {
       const outbox = open();
-      expect(outbox.database.pragma('user_version', { simple: true })).toBe(2);
+      expect(outbox.database.pragma('user_version', { simple: true })).toBe(3);
       expect(outbox.database.prepare("SELECT name FROM sqlite_master WHERE name = 'state_marks'").get()).toBeUndefined();
       expect(outbox.deviceStates()).toEqual(new Map([['road-3', new Map([['roadClimate', sampleEvent(7)]])]]));
       expect(outbox.stats()).toMatchObject({ pendingUp: 1, pendingRejected: 1, published: 1, failed: 1 });
