@@ -132,6 +132,7 @@ export class Bridge {
       resetWindow: config.lorawan.resetWindow,
     });
 
+    const configuredIds = new Set(this.#registry.devices().map((device) => device.id));
     // before the publisher: it reads the saved states, which move to a renamed device's new id here
     const cleanup = new DeviceCleanup({
       store: new AnnouncedDevices(this.#db),
@@ -149,6 +150,7 @@ export class Bridge {
       serialize: (event) => serializeEvent(event, config.mqtt.format),
       // Home Assistant and dashboards read the retained state as JSON whatever the up format is
       serializeState: stateToJson,
+      keepsState: (deviceId) => configuredIds.has(deviceId),
       discovery: config.homeAssistant.enabled ? this.#discovery() : undefined,
       cleanup,
       counters: () => this.#stats(),

@@ -67,6 +67,11 @@ export interface PublisherOptions {
   serializeState?: (state: DeviceState) => string | Buffer;
   /** Payload of the rejected topic. Default JSON of the rejection with its outbox id. */
   serializeRejection?: (id: string, rejection: Rejection) => string | Buffer;
+  /**
+   * Whether a device keeps a retained state. Default: every device. A device removed from the configuration does
+   * not: its rows still pending go out on `up`, but must not put back the state its clean-up deleted.
+   */
+  keepsState?: (deviceId: string) => boolean;
   /** Home Assistant discovery; none when absent. */
   discovery?: DiscoverySource;
   /** Old topics of removed and renamed devices, cleared on every connect until acknowledged; none when absent. */
@@ -119,6 +124,7 @@ export class Publisher {
   readonly #serialize: (event: BridgeEvent) => string | Buffer;
   readonly #serializeState: (state: DeviceState) => string | Buffer;
   readonly #serializeRejection: (id: string, rejection: Rejection) => string | Buffer;
+  readonly #keepsState: (deviceId: string) => boolean;
   readonly #discovery: DiscoverySource | undefined;
   readonly #cleanup: CleanupSource | undefined;
   readonly #counters: (() => Record<string, unknown>) | undefined;
@@ -165,6 +171,7 @@ export class Publisher {
     this.#serialize = options.serialize ?? ((event) => JSON.stringify(event));
     this.#serializeState = options.serializeState ?? stateToJson;
     this.#serializeRejection = options.serializeRejection ?? ((id, rejection) => JSON.stringify({ id, ...rejection }));
+    this.#keepsState = options.keepsState ?? (() => true);
     this.#discovery = options.discovery;
     this.#cleanup = options.cleanup;
     this.#counters = options.counters;
@@ -406,7 +413,7 @@ export class Publisher {
       if (row.kind === 'up') {
         const event = row.event;
         messages = [{ topic: this.#topics.up(event.device.id), payload: this.#serialize(event), retain: false, counts: 'up' }];
-        const value = withEvent(this.#states.get(event.device.id), event);
+        const value = this.#keepsState(event.device.id) ? withEvent(this.#states.get(event.device.id), event) : undefined;
         if (value) {
           messages.push({ topic: this.#topics.state(event.device.id), payload: this.#serializeState(value), retain: true, counts: 'state' });
           state = { device: event.device.id, value, event };

@@ -87,6 +87,17 @@ describe('Publisher against Mosquitto', () => {
     expect(sub.on(`stadtsensor/${device}/state`)[0]?.payload.toString()).toBe('state:42');
   });
 
+  it('publishes a device that keeps no state (removed from the configuration) on up only', async () => {
+    const sub = await recorder([`stadtsensor/${device}/#`]);
+    const b = bridge({ keepsState: (id) => id !== device });
+    b.outbox.add(event(1), 'up');
+    await waitFor('the row acknowledged and the event received', () => b.outbox.stats().pending === 0 && sub.on(`stadtsensor/${device}/up`).length > 0);
+    expect(sub.json<BridgeEvent>(`stadtsensor/${device}/up`).map((e) => e.fCnt)).toEqual([1]);
+    expect(sub.on(`stadtsensor/${device}/state`)).toEqual([]);
+    expect(await retained(broker.url, `stadtsensor/${device}/state`)).toBeUndefined();
+    expect(b.publisher.counts).toMatchObject({ up: 1, state: 0 });
+  });
+
   it('keeps the retained state at the newest event even when an older one is drained after it', async () => {
     const b = bridge();
     const sub = await recorder([`stadtsensor/${device}/state`]);
