@@ -1,15 +1,14 @@
-import { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIN_RETENTION_DAYS } from '../../firmware/timeclock/core/contracts.ts';
-import { registerLedgerCommands } from '../../ledger/src/cli.ts';
 import { ConfigError, loadLedgerConfig } from '../../ledger/src/config.ts';
 import { openStore } from '../../ledger/src/store/open-store.ts';
 import { UsageError } from '../../tools/cli/input.ts';
 import { parseCsv } from './csv-parse.ts';
+import { runLedgerCli } from './run-ledger-cli.ts';
 
 const KEY = '3f1c9a0b7d2e4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5a7b9d0f2e4c6a8b0d1e';
 
@@ -18,25 +17,7 @@ let configFile: string;
 let dbFile: string;
 let keyFile: string;
 
-async function run(...args: string[]): Promise<string> {
-  const program = new Command('stadtsensor').exitOverride();
-  registerLedgerCommands(program);
-  const out: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void out.push(parts.join(' ')));
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  });
-  const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-  try {
-    await program.parseAsync(['ledger', ...args, '--config', configFile, '--actor', 'hr-admin'], { from: 'user' });
-  } finally {
-    log.mockRestore();
-    write.mockRestore();
-    error.mockRestore();
-  }
-  return out.join('\n');
-}
+const run = (...args: string[]): Promise<string> => runLedgerCli(configFile, args);
 
 /** The pseudonym as openssl computes it: an implementation apart from the ledger's. */
 function opensslPseudonym(uidHex: string): string {

@@ -4,15 +4,14 @@
  * revoked, greetings only (no employee ids, no names unless set as a greeting), a version from the same counter as the
  * MQTT list, the audit log entry, and a file the terminal's reader of such files accepts.
  */
-import { Command } from 'commander';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { readBadgeListFile } from '../../../firmware/timeclock/terminal/badge-list-file.ts';
 import type { BadgeListMessage } from '../../../firmware/timeclock/core/contracts.ts';
-import { registerLedgerCommands } from '../../../ledger/src/cli.ts';
 import { openStore } from '../../../ledger/src/store/open-store.ts';
+import { runLedgerCli } from '../../ledger/run-ledger-cli.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -21,23 +20,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command('stadtsensor').exitOverride();
-  registerLedgerCommands(program);
-  const out: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void out.push(parts.join(' ')));
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  });
-  try {
-    await program.parseAsync(['ledger', ...args, '--config', join(dir, 'ledger.yaml'), '--actor', 'hr-admin'], { from: 'user' });
-  } finally {
-    log.mockRestore();
-    write.mockRestore();
-  }
-  return out.join('\n');
-}
+const cli = (...args: string[]): Promise<string> => runLedgerCli(join(dir, 'ledger.yaml'), args);
 
 it('writes the pseudonyms that may book and the revoked ones, with a new version each time, and audits it', async () => {
   await cli('employee', 'add', 'e1', '--name', 'Erika Muster');

@@ -5,7 +5,6 @@
  * downlink request -> bridge -> ABP downlink in the terminal's receive window -> the outbox empties.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Bridge } from '../../../gateway-bridge/src/bridge.ts';
 import { TIMECLOCK_TOPICS, type BadgeListMessage, type BookingKind } from '../../../firmware/timeclock/core/contracts.ts';
 import type { ClockSource } from '../../../firmware/timeclock/core/ports.ts';
 import { createTerminal, type TimeClockTerminal } from '../../../firmware/timeclock/core/terminal-core.ts';
@@ -14,12 +13,9 @@ import { nodeTimers } from '../../../firmware/timeclock/terminal/node-platform.t
 import { SqliteOutbox } from '../../../firmware/timeclock/terminal/sqlite-outbox.ts';
 import { ledgerConfigFromObject } from '../../../ledger/src/config.ts';
 import { Ledger } from '../../../ledger/src/ledger.ts';
-import { PtyPair } from '../../../tools/simulator/pty/pty-pair.ts';
-import { PtyRakModule } from '../../../tools/simulator/pty/pty-module.ts';
-import { RealtimeScheduler } from '../../../tools/simulator/pty/realtime-scheduler.ts';
-import { RadioMediumSim } from '../../../tools/simulator/radio/medium.ts';
 import { DEMO_P2P_KEYS } from '../../../tools/simulator/world/keys.ts';
-import { record, startBridge, startBroker, tempDir, testDevices, waitConfigured, waitFor, type BrokerUnderTest, type Recorder } from '../../gateway-bridge/e2e/stack.ts';
+import { record, startBroker, tempDir, testDevices, waitFor, type BrokerUnderTest, type Recorder } from '../../gateway-bridge/e2e/stack.ts';
+import { startLoraRig, type LoraRig } from './lora-rig.ts';
 import { pseudonymOf, RecordingDisplay, testHmac } from '../core/fakes.ts';
 
 const TERMINAL = 'tc-lora-01';
@@ -32,10 +28,7 @@ const testNow = (): number => T0 + (Date.now() - started) / 1000;
 
 let temp: ReturnType<typeof tempDir>;
 let broker: BrokerUnderTest;
-let scheduler: RealtimeScheduler;
-let pairs: PtyPair[] = [];
-let modules: PtyRakModule[] = [];
-let bridge: Bridge | undefined;
+let rig: LoraRig | undefined;
 let ledger: Ledger | undefined;
 let badges: Recorder | undefined;
 let outbox: SqliteOutbox | undefined;
@@ -45,19 +38,7 @@ let terminal: TimeClockTerminal | undefined;
 beforeAll(async () => {
   temp = tempDir('stadtsensor-lora-path-');
   broker = await startBroker('aedes');
-  scheduler = new RealtimeScheduler();
-  const medium = new RadioMediumSim(scheduler);
-  const terminalPair = await PtyPair.create({ names: ['terminal-module', 'terminal'] });
-  const gatewayPair = await PtyPair.create({ names: ['gateway-module', 'bridge'] });
-  pairs = [terminalPair, gatewayPair];
-  modules = [
-    new PtyRakModule({ path: terminalPair.pathA, scheduler, medium, id: 'terminal-rak', position: { x: 0, y: 0 }, bootMs: 100 }),
-    new PtyRakModule({ path: gatewayPair.pathA, scheduler, medium, id: 'gateway-rak', position: { x: 400, y: 0 }, bootMs: 100 }),
-  ];
-  for (const module of modules) await module.start();
-
-  bridge = await startBridge({ brokerUrl: broker.url, serialPath: gatewayPair.pathB, outbox: `${temp.dir}/bridge.sqlite`, devices: [device] });
-  await waitConfigured(bridge);
+  rig = await startLoraRig({ brokerUrl: broker.url, outbox: `${temp.dir}/bridge.sqlite`, device, distanceM: 400 });
 
   ledger = await Ledger.start({
     config: {
@@ -83,10 +64,7 @@ afterAll(async () => {
   terminal?.stop();
   await transport?.close();
   outbox?.close();
-  await bridge?.stop(2_000);
-  for (const module of modules) await module.close();
-  scheduler?.stop();
-  for (const pair of pairs) await pair.close();
+  await rig?.close();
   await ledger?.stop();
   await badges?.close();
   await broker?.close();
@@ -96,7 +74,7 @@ afterAll(async () => {
 it('carries 8 bookings as two LoRa batches to the ledger and empties the outbox with the acks sent as downlinks', async () => {
   const clock: ClockSource = { now: testNow, synchronised: () => true };
   transport = createLoraTransport({
-    path: pairs[0]!.pathB,
+    path: rig!.terminalPath,
     p2p: DEMO_P2P_KEYS.p2p,
     keys: { devAddr: device.devAddr, nwkSKey: device.nwkSKey, appSKey: device.appSKey },
     statePath: `${temp.dir}/terminal.sqlite`,
@@ -136,15 +114,15 @@ it('carries 8 bookings as two LoRa batches to the ledger and empties the outbox 
   expect(await ledger!.store.ackedThrough(TERMINAL)).toBe(8);
 
   const link = transport.stats();
-  const terminalFrames = modules[0]!.transmitted.length;
-  const gatewayFrames = modules[1]!.transmitted.length;
+  const terminalFrames = rig!.terminalModule.transmitted.length;
+  const gatewayFrames = rig!.gatewayModule.transmitted.length;
   // two batches (1..6, 7..8); every frame the terminal module sent was an uplink, every gateway frame a downlink
   expect(terminalFrames).toBe(link.uplinks);
-  expect(gatewayFrames).toBe(bridge!.counts.downlinksSent);
+  expect(gatewayFrames).toBe(rig!.bridge.counts.downlinksSent);
   expect(link.acks).toBeGreaterThanOrEqual(2);
   expect(link.downlinksRejected).toBe(0);
   expect(terminal.counters().resend ?? 0).toBe(0);
-  expect(bridge!.counts.accepted).toBe(link.uplinks);
+  expect(rig!.bridge.counts.accepted).toBe(link.uplinks);
   expect(display.lastStatus().pending).toBe(0);
 
   console.log(

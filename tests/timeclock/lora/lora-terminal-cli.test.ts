@@ -18,18 +18,14 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { parse, stringify } from 'yaml';
-import type { Bridge } from '../../../gateway-bridge/src/bridge.ts';
 import type { BadgeListMessage } from '../../../firmware/timeclock/core/contracts.ts';
 import { registerLedgerCommands } from '../../../ledger/src/cli.ts';
 import { ledgerConfigFromObject } from '../../../ledger/src/config.ts';
 import { loadTerminalConfig } from '../../../firmware/timeclock/terminal/config.ts';
 import { summarizeTerminalConfig } from '../../../tools/cli/timeclock-commands.ts';
 import { Ledger } from '../../../ledger/src/ledger.ts';
-import { PtyPair } from '../../../tools/simulator/pty/pty-pair.ts';
-import { PtyRakModule } from '../../../tools/simulator/pty/pty-module.ts';
-import { RealtimeScheduler } from '../../../tools/simulator/pty/realtime-scheduler.ts';
-import { RadioMediumSim } from '../../../tools/simulator/radio/medium.ts';
-import { startBridge, startBroker, tempDir, waitConfigured, waitFor, type BrokerUnderTest } from '../../gateway-bridge/e2e/stack.ts';
+import { startBroker, tempDir, waitFor, type BrokerUnderTest } from '../../gateway-bridge/e2e/stack.ts';
+import { startLoraRig, type LoraRig } from './lora-rig.ts';
 import { openViewStream, type ViewStream } from '../kiosk/sse-client.ts';
 import { TEST_KEY_HEX, writeKeyFile } from '../terminal/support.ts';
 
@@ -62,10 +58,7 @@ const lora = exampleConfig.lora as { devAddr: string; nwkSKey: string; appSKey: 
 
 let temp: ReturnType<typeof tempDir>;
 let broker: BrokerUnderTest;
-let scheduler: RealtimeScheduler;
-let pairs: PtyPair[] = [];
-let modules: PtyRakModule[] = [];
-let bridge: Bridge | undefined;
+let rig: LoraRig | undefined;
 let ledger: Ledger | undefined;
 let child: ChildProcessWithoutNullStreams | undefined;
 let stream: ViewStream | undefined;
@@ -73,19 +66,8 @@ let stream: ViewStream | undefined;
 beforeAll(async () => {
   temp = tempDir('stadtsensor-lora-cli-');
   broker = await startBroker('aedes');
-  scheduler = new RealtimeScheduler();
-  const medium = new RadioMediumSim(scheduler);
-  const terminalPair = await PtyPair.create({ names: ['terminal-module', 'terminal'] });
-  const gatewayPair = await PtyPair.create({ names: ['gateway-module', 'bridge'] });
-  pairs = [terminalPair, gatewayPair];
-  modules = [
-    new PtyRakModule({ path: terminalPair.pathA, scheduler, medium, id: 'terminal-rak', position: { x: 0, y: 0 }, bootMs: 100 }),
-    new PtyRakModule({ path: gatewayPair.pathA, scheduler, medium, id: 'gateway-rak', position: { x: 300, y: 0 }, bootMs: 100 }),
-  ];
-  for (const module of modules) await module.start();
   const device = { id: TERMINAL_ID, name: 'Time clock, Bauhof', devEui: '70b3d57ed00500ff', devAddr: lora.devAddr, nwkSKey: lora.nwkSKey, appSKey: lora.appSKey, type: 'timeClock' as const };
-  bridge = await startBridge({ brokerUrl: broker.url, serialPath: gatewayPair.pathB, outbox: join(temp.dir, 'bridge.sqlite'), devices: [device] });
-  await waitConfigured(bridge);
+  rig = await startLoraRig({ brokerUrl: broker.url, outbox: join(temp.dir, 'bridge.sqlite'), device, distanceM: 300 });
 
   // the ledger service, and its configuration file for the admin CLI (same SQLite store)
   writeFileSync(join(temp.dir, 'ledger.yaml'), stringify({ store: { kind: 'sqlite', path: 'ledger.db' }, mqtt: { url: broker.url, clientId: `ledger-lora-cli-${process.pid}` }, log: { level: 'silent' } }));
@@ -99,10 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   stream?.close();
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await bridge?.stop(2_000);
-  for (const module of modules) await module.close();
-  scheduler?.stop();
-  for (const pair of pairs) await pair.close();
+  await rig?.close();
   await ledger?.stop();
   await broker?.close();
   temp?.cleanup();
@@ -120,7 +99,7 @@ it('runs the LoRa transport from the configuration file: a tap is confirmed, rea
 
   // 2. the example, pointed at the pty, with a short uplink spacing (the 1 % duty cycle would wait ~37 s)
   const config = structuredClone(exampleConfig);
-  Object.assign(config.lora!, { path: pairs[0]!.pathB, uplinkSpacingS: 0.3 });
+  Object.assign(config.lora!, { path: rig!.terminalPath, uplinkSpacingS: 0.3 });
   config.outbox = { path: 'outbox.sqlite' };
   config.reader = { type: 'stdin' };
   config.kiosk = { port: 0 };
@@ -131,7 +110,7 @@ it('runs the LoRa transport from the configuration file: a tap is confirmed, rea
   // the session keys are in it: private (config.test.ts shows a readable one refused)
   writeFileSync(file, stringify(config), { mode: 0o600 });
   const summary = summarizeTerminalConfig(loadTerminalConfig(file));
-  expect(summary).toContain(`terminal ${TERMINAL_ID}: LoRa ${pairs[0]!.pathB} at 115200 baud, P2P 868100000 Hz SF9 125 kHz, DevAddr ${lora.devAddr}, 6 bookings per uplink, 300 ms spacing, receive window 2000 ms, ack timeout 30 s`);
+  expect(summary).toContain(`terminal ${TERMINAL_ID}: LoRa ${rig!.terminalPath} at 115200 baud, P2P 868100000 Hz SF9 125 kHz, DevAddr ${lora.devAddr}, 6 bookings per uplink, 300 ms spacing, receive window 2000 ms, ack timeout 30 s`);
   expect(summary).toContain(`badge list file: ${join(temp.dir, 'badges.json')}`);
   for (const secret of [lora.nwkSKey, lora.appSKey, TEST_KEY_HEX]) expect(summary).not.toContain(secret);
 
@@ -162,8 +141,8 @@ it('runs the LoRa transport from the configuration file: a tap is confirmed, rea
   const tAcked = performance.now();
   expect(await ledger!.store.ackedThrough(TERMINAL_ID)).toBe(1);
   // the bridge counts a downlink once its module reports the transmission done
-  await waitFor('the bridge to count the downlink', () => bridge!.counts.downlinksSent >= 1, 5_000);
-  expect(modules[1]!.transmitted.length).toBe(bridge!.counts.downlinksSent);
+  await waitFor('the bridge to count the downlink', () => rig!.bridge.counts.downlinksSent >= 1, 5_000);
+  expect(rig!.gatewayModule.transmitted.length).toBe(rig!.bridge.counts.downlinksSent);
 
   child.kill('SIGTERM');
   expect(await exit).toBe(0);
