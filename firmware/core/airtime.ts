@@ -10,6 +10,8 @@
  * Firmware code: plain functions and data, no Math.log10, nothing that Espruino lacks.
  */
 
+import type { P2PSettings } from '../drivers/modem.ts';
+
 export interface LoRaAirtimeParams {
   sf: number;
   bwHz: number;
@@ -57,6 +59,11 @@ export function timeOnAir(p: LoRaAirtimeParams): number {
 }
 
 /** An EU868 sub-band (ETSI EN 300 220 as LoRaWAN uses it) and its duty cycle as a fraction. */
+/** Airtime of a P2P frame of `bytes` with these settings, ms. */
+export function p2pAirtimeMs(p2p: P2PSettings, bytes: number): number {
+  return timeOnAir({ sf: p2p.sf, bwHz: p2p.bwKhz * 1000, cr: p2p.cr, payloadBytes: bytes, preamble: p2p.preamble });
+}
+
 export interface SubBand {
   name: string;
   minHz: number;

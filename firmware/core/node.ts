@@ -14,7 +14,7 @@ import {
 import type { Logger, Timers } from '../drivers/at-line.ts';
 import type { Band, Modem, ModemError, P2PPacket, P2PSettings } from '../drivers/modem.ts';
 import { aes128 } from './aes128.ts';
-import { timeOnAir, uplinkAirtime } from './airtime.ts';
+import { p2pAirtimeMs, uplinkAirtime } from './airtime.ts';
 import { createAirtimeBudget } from './airtime-budget.ts';
 import { createFrameCounter, type CounterStorage } from './frame-counter.ts';
 import { buildUplink, parseDownlink, type SessionKeys } from './lorawan-abp.ts';
@@ -262,7 +262,7 @@ export function startNode(env: NodeEnvironment, app: NodeApp): { settings: Setti
         retryLater(backoffMs());
         return;
       }
-      const airtime = timeOnAir({ sf: p2p!.sf, bwHz: p2p!.bwKhz * 1000, cr: p2p!.cr, payloadBytes: phy.length, preamble: p2p!.preamble });
+      const airtime = p2pAirtimeMs(p2p!, phy.length);
       const received = (rxErr: ModemError | null, packet?: P2PPacket): void => {
         if (!rxErr && packet) {
           const down = parseDownlink(packet.bytes, { devAddr: session!.devAddr, nwkSKey: session!.nwkSKey, appSKey: session!.appSKey, fCntDownExpected: fCntDown });

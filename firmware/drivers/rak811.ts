@@ -35,7 +35,7 @@
  * rejoin; `ERROR: 86` (not joined) is followed by a rejoin. Keys never reach the log.
  */
 import { toHex } from '../../payload-schema/generated/firmware/payload.js';
-import { EU868_DATA_RATES, timeOnAir, uplinkAirtime } from '../core/airtime.ts';
+import { EU868_DATA_RATES, p2pAirtimeMs, uplinkAirtime } from '../core/airtime.ts';
 import { RADIO_LORAWAN, RADIO_P2P } from '../core/radio.ts';
 import { cancelTimer, lineSplitter, type Logger, type SerialPort, type Timers } from './at-line.ts';
 import type { DownlinkListener, JoinOptions, LoRaWanSettings, Modem, ModemCallback, ModemError, ModemOptions, P2PPacket, P2PSettings, SendResult } from './modem.ts';
@@ -321,7 +321,7 @@ export function connect(serial: SerialPort, timers: Timers, options?: Rak811Opti
       setTransfer(SENDER, (err) => finish(err, packet));
     };
     const s = p2pSettings;
-    const frameMs = s ? timeOnAir({ sf: s.sf, bwHz: s.bwKhz * 1000, cr: s.cr, payloadBytes: MAX_DOWNLINK_BYTES, preamble: s.preamble }) : 0;
+    const frameMs = s ? p2pAirtimeMs(s, MAX_DOWNLINK_BYTES) : 0;
     setTransfer(RECEIVER, (err) => {
       if (err) return finish(err);
       expect(windowMs + frameMs, (e) => e.type === 'RXP2P' && back(e.packet), () => back());

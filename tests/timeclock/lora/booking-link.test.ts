@@ -5,7 +5,8 @@ import { buildAbpDownlink } from '../../../gateway-bridge/src/downlink/abp-downl
 import { encodeBookingAck } from '../../../payload-schema/generated/firmware/payload.js';
 import type { Modem, ModemError, P2PPacket } from '../../../firmware/drivers/modem.ts';
 import type { Booking, BookingAckMessage } from '../../../firmware/timeclock/core/contracts.ts';
-import { createLoraBookingLink, dutyCycleSpacingMs, p2pAirtimeMs, type LoraStateStore } from '../../../firmware/timeclock/terminal/lora/booking-link.ts';
+import { p2pAirtimeMs } from '../../../firmware/core/airtime.ts';
+import { createLoraBookingLink, dutyCycleSpacingMs, type LoraStateStore } from '../../../firmware/timeclock/terminal/lora/booking-link.ts';
 import { DEMO_P2P_KEYS } from '../../../tools/simulator/world/keys.ts';
 import { ManualTimers } from '../core/fakes.ts';
 

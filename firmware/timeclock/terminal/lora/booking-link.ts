@@ -16,7 +16,7 @@
  * send() while the radio is busy or the spacing runs keeps only the newest batch.
  */
 import { aes128 } from '../../../core/aes128.ts';
-import { EU868_SUB_BANDS, offTimeAfter, subBandIndex, timeOnAir } from '../../../core/airtime.ts';
+import { EU868_SUB_BANDS, offTimeAfter, p2pAirtimeMs, subBandIndex } from '../../../core/airtime.ts';
 import { createFrameCounter, type CounterStorage, type FrameCounter } from '../../../core/frame-counter.ts';
 import type { Modem, ModemError, P2PPacket, P2PSettings } from '../../../drivers/modem.ts';
 import { fromHex } from '../../../../payload-schema/generated/firmware/payload.js';
@@ -91,11 +91,6 @@ export interface LoraBookingLink extends BookingTransport {
   stats(): LoraLinkStats;
   /** Stops timers; later events are ignored. The modem and the state store are their owner's to close. */
   stop(): void;
-}
-
-/** Airtime of a P2P frame of `bytes` with these settings, ms. */
-export function p2pAirtimeMs(p2p: P2PSettings, bytes: number): number {
-  return timeOnAir({ sf: p2p.sf, bwHz: p2p.bwKhz * 1000, cr: p2p.cr, payloadBytes: bytes, preamble: p2p.preamble });
 }
 
 /** The off time after a frame of `airtimeMs` on the frequency's EU868 sub-band (1 % outside them). */

@@ -13,7 +13,8 @@ import type { P2PSettings } from '../../../drivers/modem.ts';
 import { BUILD_FLOOR_S } from '../../core/defaults.ts';
 import type { Booking } from '../../core/contracts.ts';
 import { bookingBatchUplink } from './booking-frames.ts';
-import { dutyCycleSpacingMs, p2pAirtimeMs } from './booking-link.ts';
+import { p2pAirtimeMs } from '../../../core/airtime.ts';
+import { dutyCycleSpacingMs } from './booking-link.ts';
 
 /** The PHYPayload length of a bookingBatch uplink with `bookings` bookings (the layout has a fixed size per count). */
 export function batchFrameBytes(bookings: number): number {

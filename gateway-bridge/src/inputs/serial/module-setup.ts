@@ -15,7 +15,7 @@
  * Every reply is checked; a failure is an AtError naming the command and what the module answered (or that it did
  * not answer within the command's timeout).
  */
-import { timeOnAir } from '../../../../firmware/core/airtime.ts';
+import { p2pAirtimeMs } from '../../../../firmware/core/airtime.ts';
 import type { P2PSettings } from '../../../../firmware/drivers/modem.ts';
 import { p2pCommand } from '../../../../firmware/drivers/rui3/commands.ts';
 import { toHex } from '../../../../payload-schema/generated/firmware/payload.js';
@@ -151,7 +151,7 @@ class Rui3Driver implements ModuleDriver {
     const tooLong = checkDownlinkLength(phyPayload, RUI3_P2P_LIMITS.maxDownlinkBytes, 'RUI3');
     if (tooLong) return Promise.reject(tooLong);
     return session.exclusive(async () => {
-      const sent = session.waitFor(isTxDone, airtimeMsOf(this.p2p, phyPayload.length) + this.t.txMarginMs, '+EVT:TXP2P DONE');
+      const sent = session.waitFor(isTxDone, Math.ceil(p2pAirtimeMs(this.p2p, phyPayload.length)) + this.t.txMarginMs, '+EVT:TXP2P DONE');
       try {
         await session.expectOk('AT+PSEND=' + toHex(phyPayload), this.t.commandTimeoutMs);
       } catch (err) {
@@ -210,7 +210,7 @@ class Rak811Driver implements ModuleDriver {
       await session.expectOk('at+set_config=lorap2p:transfer_mode:2', t.commandTimeoutMs);
       try {
         // a RAK811 answers OK only once the frame is out: wait for its airtime as well
-        const sendTimeoutMs = t.commandTimeoutMs + airtimeMsOf(this.p2p, phyPayload.length);
+        const sendTimeoutMs = t.commandTimeoutMs + Math.ceil(p2pAirtimeMs(this.p2p, phyPayload.length));
         await session.expectOk('at+send=lorap2p:' + toHex(phyPayload).toLowerCase(), sendTimeoutMs);
       } finally {
         // back to receiving whatever happened to the send
@@ -239,10 +239,6 @@ class Rak811Driver implements ModuleDriver {
 function checkDownlinkLength(phyPayload: Uint8Array, maxBytes: number, module: string): RangeError | undefined {
   if (phyPayload.length >= 1 && phyPayload.length <= maxBytes) return undefined;
   return new RangeError(`a ${module} P2P downlink has 1..${maxBytes} bytes, not ${phyPayload.length}`);
-}
-
-function airtimeMsOf(s: P2PSettings, payloadBytes: number): number {
-  return Math.ceil(timeOnAir({ sf: s.sf, bwHz: s.bwKhz * 1000, cr: s.cr, payloadBytes, preamble: s.preamble }));
 }
 
 function isTxDone(line: ModuleLine): boolean {
