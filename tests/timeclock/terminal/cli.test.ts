@@ -109,7 +109,8 @@ describe('stadtsensor terminal', () => {
   afterEach(() => stream?.close());
 
   it('books card numbers from standard input, shows them on the kiosk page, takes its buttons, stops on SIGTERM', async () => {
-    const run = cli(['terminal', '--config', exampleConfig()]);
+    // a tap without a button books `come` before goFromHour; 24 keeps it so at any hour the suite runs
+    const run = cli(['terminal', '--config', exampleConfig((config) => (config.booking = { ...config.booking, goFromHour: 24 }))]);
     const url = (await run.stderrMatch(/kiosk page on (http:\/\/127\.0\.0\.1:\d+\/)/))[1]!;
     expect(await (await fetch(new URL('/healthz', url))).text()).toBe('ok');
     stream = await openViewStream(url);
@@ -151,6 +152,18 @@ describe('stadtsensor terminal', () => {
     // neither the key nor a card number is ever logged
     for (const secret of [TEST_KEY_HEX, CARD_NUMBER, '04a23b1c']) expect(run.stderr() + run.stdout()).not.toContain(secret);
   }, 60_000);
+
+  it('books `go` for a tap without a button from booking.goFromHour on', async () => {
+    const run = cli(['terminal', '--config', exampleConfig((config) => (config.booking = { ...config.booking, goFromHour: 0 }))]);
+    const url = (await run.stderrMatch(/kiosk page on (http:\/\/127\.0\.0\.1:\d+\/)/))[1]!;
+    stream = await openViewStream(url);
+    await stream.next((view) => view.online, 10_000);
+    run.child.stdin.write(CARD_NUMBER + '\n');
+    const booked = await stream.next((view) => view.overlay?.type === 'confirmation');
+    expect(booked.overlay).toMatchObject({ greeting: GREETING, kind: 'go', sequence: 1 });
+    run.child.kill('SIGTERM');
+    expect(await run.exit).toEqual({ code: 0, signal: null });
+  }, 30_000);
 
   it('--check prints what the configuration sets up and exits 0', async () => {
     const file = exampleConfig((config) => (config.reader = { type: 'evtest', device: '/dev/input/badge-reader', byteOrder: 'reversed' }));
