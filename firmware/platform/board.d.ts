@@ -21,3 +21,5 @@ export declare const ranger: BoardProfile['ranger'];
 export declare const barriers: BoardProfile['barriers'];
 /** Derived by the build: the MCU is an nRF52 (mcu starts with `nRF52`). */
 export declare const nrf52: boolean;
+/** Derived by the build: the link the board's REPL is forced onto (HOST_CONSOLE in board-profile.ts). */
+export declare const hostConsole: 'Bluetooth' | 'USB';

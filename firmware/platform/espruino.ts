@@ -2,11 +2,15 @@
  * The board side of a node: Espruino globals turned into the small interfaces firmware/core and the drivers take,
  * using the board profile (the only place pins live).
  */
-import { battery as batteryPins, i2c as i2cPins, modem as modemPins, nrf52 } from 'stadtsensor:board';
+import { battery as batteryPins, hostConsole, i2c as i2cPins, modem as modemPins, nrf52 } from 'stadtsensor:board';
 import type { Timers } from '../drivers/at-line.ts';
 import type { NodeKeys } from '../core/node.ts';
 
 const pins = global as unknown as Record<string, Pin>;
+
+// Before any UART is set up: without a computer on Bluetooth or USB, Espruino's REPL sits on Serial1 and would take
+// the modem's or the ranger's bytes as typed code (HOST_CONSOLE in hardware/boards/board-profile.ts).
+(global as unknown as Record<string, Serial>)[hostConsole]!.setConsole(true);
 
 export const timers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),

@@ -136,6 +136,18 @@ export const BOARD_PINS: Readonly<Record<BoardProfile['espruinoBoard'], readonly
   PICO_R1_3: [...range('A', 0, 10), ...range('B', 0, 10), 'B12', 'B13', 'B14', 'B15', 'C13'],
 };
 
+/**
+ * The link a computer reaches each board's REPL over. Without that link Espruino puts the REPL on Serial1
+ * (DEFAULT_CONSOLE_DEVICE), and on a UART that is the console, received bytes go to the REPL, not to the program: the
+ * MDBT42Q's modem and the Pico's ranger are on Serial1. The firmware therefore forces the console onto this link
+ * when it starts (`Bluetooth.setConsole(true)` is Espruino's own advice for the MDBT42Q, `USB.setConsole(true)` for
+ * the Pico); output there reaches nobody unless a computer is connected.
+ */
+export const HOST_CONSOLE: Readonly<Record<BoardProfile['espruinoBoard'], 'Bluetooth' | 'USB'>> = {
+  MDBT42Q: 'Bluetooth',
+  PICO_R1_3: 'USB',
+};
+
 /** ADC-capable pins per board (nRF52832 AIN0-7; STM32F401 ADC1_IN0-7 and IN8/9). */
 export const ANALOG_PINS: Readonly<Record<BoardProfile['espruinoBoard'], readonly PinName[]>> = {
   MDBT42Q: ['D2', 'D3', 'D4', 'D5', 'D28', 'D29', 'D30', 'D31'],

@@ -160,7 +160,7 @@ describe('a UART shared by pin (the MDBT42Q: modem and ranger on Serial1)', () =
     expect(() => board.attachSerial('Serial1', ranger, { rx: 'D22' })).toThrow('already has a device attached');
     board.attachSerial('Serial1', modem, { rx: 'D14', tx: 'D15' });
     board.attachSerial('Serial1', ranger, { rx: 'D22' });
-    board.load(`var got = ''; Serial1.on('data', function (d) { got += d; });`);
+    board.load(`Bluetooth.setConsole(true); var got = ''; Serial1.on('data', function (d) { got += d; });`);
     board.evaluate(`Serial1.setup(115200, { rx: D14, tx: D15 }); Serial1.write('AT\\r\\n');`);
     modem.send('OK\r\n');
     ranger.send('R1234\r');

@@ -48,7 +48,9 @@ function setup(board: BoardName = 'MDBT42Q'): { board: EspruinoBoard; scheduler:
 const lines = (board: EspruinoBoard): string[] => board.console.map((l) => l.text);
 
 describe('Serial1 and a serial device', () => {
+  // as every program with a device on Serial1 must: the REPL would take the device's bytes (console-device.test.ts)
   const firmware = `
+    Bluetooth.setConsole(true);
     Serial1.setup(9600, { tx: D6, rx: D8 });
     var line = '';
     Serial1.on('data', function (data) {
@@ -88,7 +90,7 @@ describe('Serial1 and a serial device', () => {
     const { board, scheduler } = setup();
     const echo = new EchoDevice();
     board.attachSerial('Serial1', echo);
-    board.load(`Serial1.setup(115200); Serial1.print(12); Serial1.println('AT');`);
+    board.load(`Bluetooth.setConsole(true); Serial1.setup(115200); Serial1.print(12); Serial1.println('AT');`);
     scheduler.runFor(100);
     expect(echo.received.map((r) => r.text).join('')).toBe('12AT\r\n');
     expect(board.evaluate('Serial1.available()')).toBe(6);

@@ -25,6 +25,7 @@ const sensor: I2CDevice = { address: 0x44, write: () => true, read: (n) => new U
 
 const NODE = `
 var wakes = 0, replies = 0, buffer = '';
+Bluetooth.setConsole(true);
 Serial1.setup(9600);
 I2C1.setup({ scl: D27, sda: D26 });
 Serial1.on('data', function (d) {

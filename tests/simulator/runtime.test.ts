@@ -107,7 +107,7 @@ describe('timers on the virtual clock', () => {
     const { board, scheduler } = boardWith(`setTimeout(function () { print('late', 42, [1, 2], { a: 'b' }); }, 1234);`);
     scheduler.runFor(2000);
     // Boot 1 is the empty board at power-on, boot 2 the interpreter restart of load().
-    expect(board.console.at(-1)).toEqual({ timeMs: 1234, boot: 2, text: 'late 42 [ 1, 2 ] { "a": "b" }' });
+    expect(board.console.at(-1)).toEqual({ timeMs: 1234, boot: 2, text: 'late 42 [ 1, 2 ] { "a": "b" }', device: 'Serial1' });
   });
 });
 

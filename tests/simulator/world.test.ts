@@ -6,7 +6,7 @@
  */
 import loraPacketModule from 'lora-packet';
 import { describe, expect, it } from 'vitest';
-import type { BoardProfile } from '../../hardware/boards/board-profile.ts';
+import { HOST_CONSOLE, type BoardProfile } from '../../hardware/boards/board-profile.ts';
 import { codec } from '../../payload-schema/src/codec.ts';
 import { loadBoard } from '../../tools/firmware-build/index.ts';
 import { weatherAt, loadWeatherScenario, type WeatherScenario } from '../../tools/simulator/weather.ts';
@@ -61,6 +61,7 @@ var buffered = '';
 var waiting = null;
 console.log('start ' + (keys ? keys.network : 'no keys'));
 digitalWrite(${profile.modem.reset}, 1);
+${HOST_CONSOLE[profile.espruinoBoard]}.setConsole(true);
 modem.setup(${profile.modem.baud}, { rx: ${profile.modem.rx}, tx: ${profile.modem.tx} });
 modem.on('data', function (data) {
   buffered += data;

@@ -112,6 +112,9 @@ describe('stadtsensor flash', () => {
     ]);
     expect(result.stderr).toContain('verified ss.keys');
     expect(result.code).toBe(0);
+    // the firmware took the console off Serial1 (the modem's UART, and the adapter's) as it started
+    expect(result.stderr).toContain('the firmware moves the console to Bluetooth as it starts');
+    expect(board!.board.consoleDevice).toMatchObject({ device: 'Bluetooth', isForced: true });
     expect(result.stdout).toMatch(/^flashed road-climate to the MDBT42Q on .* \(Espruino 2v29\): ss.keys \d+ B, ss.settings 20 B, .bootcde \d+ B/m);
 
     // what the command built (and wrote next to the plain bundle), against what the board's Storage holds
@@ -214,7 +217,7 @@ describe('stadtsensor flash', () => {
     const port = await boardOnPty({ board: PICO_R1_3 });
     const bundle = '(function(){console.log("hello from " + process.env.BOARD + ", keys " + (require("Storage").readJSON("ss.keys",1).network));})();\n';
     const result = await flashNode({ bundle, keysText: JSON.stringify(identity.keys), port, baud: 115200, espruinoBoard: 'PICO_R1_3', watchMs: 300 });
-    expect(result).toMatchObject({ board: 'PICO_R1_3', version: '2v29', nodeOutput: ['hello from PICO_R1_3, keys p2p'] });
+    expect(result).toMatchObject({ board: 'PICO_R1_3', version: '2v29', console: 'USB', nodeOutput: ['hello from PICO_R1_3, keys p2p'] });
     expect(text(board!.flash.read('.bootcde'))).toBe(bundle);
   });
 

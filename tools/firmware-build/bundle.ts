@@ -7,7 +7,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { rollup, type Plugin, type RollupLog } from 'rollup';
-import type { BoardProfile } from '../../hardware/boards/board-profile.ts';
+import { HOST_CONSOLE, type BoardProfile } from '../../hardware/boards/board-profile.ts';
 import { GENERATED_PATHS } from '../../payload-schema/src/generate/index.ts';
 import type { RadioMode } from '../../firmware/core/radio.ts';
 import { REPO_ROOT } from './paths.ts';
@@ -31,7 +31,7 @@ const require = createRequire(import.meta.url);
  * from them as constants the minifier can fold (`if (nrf52)` keeps one branch).
  */
 export function boardModuleSource(profile: BoardProfile): string {
-  const derived = { nrf52: profile.mcu.startsWith('nRF52') };
+  const derived = { nrf52: profile.mcu.startsWith('nRF52'), hostConsole: HOST_CONSOLE[profile.espruinoBoard] };
   return Object.entries({ ...profile, ...derived })
     .map(([key, value]) => `export const ${key} = ${JSON.stringify(value)};`)
     .join('\n');

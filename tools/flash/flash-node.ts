@@ -15,6 +15,7 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { HOST_CONSOLE } from '../../hardware/boards/board-profile.ts';
 import { REPO_ROOT } from '../firmware-build/paths.ts';
 import { EspruinoConnection } from './espruino-tools.ts';
 
@@ -211,7 +212,13 @@ async function flashOver(connection: EspruinoConnection, options: FlashOptions, 
   connection.received = '';
   await connection.send('\x10load()\n');
   const watchMs = options.watchMs ?? 3000;
-  progress(`load(): listening to the node for ${(watchMs / 1000).toFixed(0)} s ...`);
+  const hostConsole = HOST_CONSOLE[options.espruinoBoard as keyof typeof HOST_CONSOLE];
+  progress(
+    `load(): listening to the node for ${(watchMs / 1000).toFixed(0)} s ...` +
+      (hostConsole && env.CONSOLE !== hostConsole
+        ? ` (the firmware moves the console to ${hostConsole} as it starts: this port hears nothing after that; its first uplink at the bridge shows that it runs)`
+        : ''),
+  );
   await new Promise((resolve) => setTimeout(resolve, watchMs));
   const nodeOutput = consoleLines(connection.received);
   const crash = uncaught(connection.received);

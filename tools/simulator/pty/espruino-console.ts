@@ -18,10 +18,12 @@
  * - echo(0)/echo(1) switch echo; reset() restarts the interpreter once the input so far is handled (Storage
  *   stays, .bootcde does not run), prints the banner and turns echo on again; load() boots from Storage
  *   (.bootcde runs: the firmware starts, on the wall clock) and keeps the echo setting.
+ * - the pty is the board's USB port on a Pico (plugged in, so the console is there) and a USB serial adapter on
+ *   the MDBT42Q's Serial1 pins: while the console is elsewhere (the firmware forces it onto Bluetooth, see
+ *   runtime/console-device.ts) the pty hears nothing and what it sends reaches no REPL.
  * Not modelled: cursor keys and history, the debugger, password protection, Espruino's own parser (V8 runs the
- * code: syntax Espruino lacks is accepted here), interrupting a running line with Ctrl-C, baud rate and flow
- * control (a pty carries everything at once), and the board's console moving elsewhere (on an MDBT42Q the
- * firmware's Serial1.setup for the modem takes the console's UART; here the console stays).
+ * code: syntax Espruino lacks is accepted here), interrupting a running line with Ctrl-C, and baud rate and flow
+ * control (a pty carries everything at once).
  */
 import { existsSync } from 'node:fs';
 import { SerialPort } from 'serialport';
@@ -127,6 +129,8 @@ export class EspruinoConsole {
   /** Input that arrived while the interpreter restarts: it waits in the UART's queue. */
   private backlog: Uint8Array[] = [];
   private closed = false;
+  /** The console device this pty is: `USB` on a Pico, `Serial1` (an adapter on its console pins) on an MDBT42Q. */
+  private readonly device: string;
 
   private constructor(options: EspruinoConsoleOptions) {
     this.ownsScheduler = options.scheduler === undefined;
@@ -137,8 +141,10 @@ export class EspruinoConsole {
       scheduler: this.scheduler,
       board: profile,
       flash: this.flash,
-      onConsole: (line) => this.consoleLine(line.text),
+      onConsole: (line) => this.consoleLine(line.text, line.device),
     });
+    if (profile.hostConsole === 'USB') this.board.setHostConnected(true);
+    this.device = this.board.consoleDevice.device;
     options.setup?.(this.board);
     this.knownBoots = this.board.boots;
     this.installHooks();
@@ -165,6 +171,7 @@ export class EspruinoConsole {
   receive(data: Uint8Array): void {
     if (this.closed) return;
     this.checkBoot();
+    if (this.board.consoleDevice.device !== this.device) return;
     if (this.pendingBoot) {
       this.backlog.push(data);
       return;
@@ -314,7 +321,7 @@ export class EspruinoConsole {
     this.out = '';
   }
 
-  private consoleLine(text: string): void {
+  private consoleLine(text: string, device: string): void {
     if (text.startsWith(HOOK)) {
       const event = text.slice(HOOK.length);
       if (event === 'echo0') this.echoOff = true;
@@ -325,7 +332,8 @@ export class EspruinoConsole {
       }
       return;
     }
-    // print and console.log output, Uncaught errors of callbacks
+    // print and console.log output, Uncaught errors of callbacks, while the console is on this pty
+    if (device !== this.device) return;
     this.removeInputLine();
     this.printRaw(`${text}\n`);
     if (this.bootCheck === undefined) setImmediate(() => this.endOfLoop());

@@ -41,6 +41,8 @@ export interface ConsoleLine {
   /** Boot number the line belongs to (1 for the first boot). */
   boot: number;
   text: string;
+  /** Where the console was when the line was printed (`Serial1`, `Bluetooth`, `USB`, ...): see console-device.ts. */
+  device: string;
 }
 
 export interface PinView {
@@ -69,8 +71,16 @@ export interface EspruinoBoard {
   reset(reason: ResetReason): void;
   /** Runs code in the board's global scope (like the REPL) and returns its value; exceptions are thrown to the caller. */
   evaluate(code: string): unknown;
+  /** Every line printed, wherever the console was (a probe on the interpreter, not a wire). */
   readonly console: readonly ConsoleLine[];
   consoleText(): string;
+  /** Where Espruino's console is now, and whether the firmware forced it there. */
+  readonly consoleDevice: { readonly device: string; readonly isForced: boolean; readonly isHostConnected: boolean };
+  /**
+   * A computer connecting or leaving over the board's host link (USB cable, Bluetooth central): the console
+   * follows unless forced. Boards start unconnected, as in the field.
+   */
+  setHostConnected(connected: boolean): void;
   readonly storage: FlashImage;
   readonly pins: PinView;
   serial(name: string): SerialPortView;

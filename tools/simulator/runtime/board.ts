@@ -10,6 +10,7 @@ import type { I2CDevice, Scheduler, SerialDevice } from '../contracts.ts';
 import { VirtualScheduler } from '../scheduler.ts';
 import type { ConsoleLine, EspruinoBoard, EspruinoBoardOptions, PinView, WatchdogState } from './board-api.ts';
 import { boardProfile, type BoardProfile } from './boards.ts';
+import { ConsoleDevice } from './console-device.ts';
 import { uncaughtText } from './format.ts';
 import { installGuestBuiltins, type GuestBuiltins } from './guest-setup.ts';
 import type { GuestRealm, RuntimeHost } from './host.ts';
@@ -41,6 +42,7 @@ class Board implements EspruinoBoard, RuntimeHost, BoardControl {
   readonly console: ConsoleLine[] = [];
   readonly pinBank: PinBank;
   readonly resetRegister: ResetRegister;
+  readonly consoleDevice: ConsoleDevice;
   readonly cryptoKind: 'aes' | 'sha' | 'none';
   readonly boardId: string;
   private readonly uarts = new Map<string, Uart>();
@@ -96,6 +98,7 @@ class Board implements EspruinoBoard, RuntimeHost, BoardControl {
     this.clockStartMs = options.clockStartMs ?? 0;
     this.onConsole = options.onConsole;
     this.resetRegister = new ResetRegister(this.profile.family);
+    this.consoleDevice = new ConsoleDevice(this.profile);
     const host = (): RuntimeHost => this;
     this.power = new PowerStates(() => this.scheduler.now());
     this.pinBank = new PinBank(this.profile, host);
@@ -148,12 +151,26 @@ class Board implements EspruinoBoard, RuntimeHost, BoardControl {
     this.awakeMs += ms;
   }
 
+  /** `console` records every line, wherever it went; on a board, it goes out on the console's device. */
   print(text: string): void {
     for (const line of text.split('\n')) {
-      const entry = { timeMs: this.scheduler.now(), boot: this.boots, text: line };
+      const entry = { timeMs: this.scheduler.now(), boot: this.boots, text: line, device: this.consoleDevice.device };
       this.console.push(entry);
       this.onConsole?.(entry);
     }
+    this.uarts.get(this.consoleDevice.device)?.printConsole(text);
+  }
+
+  consoleIs(device: string): boolean {
+    return this.consoleDevice.device === device;
+  }
+
+  setConsole(device: string, force: boolean): void {
+    this.consoleDevice.set(device, force);
+  }
+
+  setHostConnected(connected: boolean): void {
+    this.consoleDevice.setHostConnected(connected);
   }
 
   runGuest(_what: string, fn: () => void): void {
@@ -350,6 +367,7 @@ class Board implements EspruinoBoard, RuntimeHost, BoardControl {
     // Every boot starts without deep sleep; an nRF52 advertises until NRF.sleep().
     this.power.setDeepSleep(false);
     this.power.setAdvertising(this.profile.family === 'nrf52');
+    this.consoleDevice.startRun(mode === 'power');
     this.ramCode = '';
     this.codeInFlash = true;
     this.createContext();

@@ -33,6 +33,10 @@ export interface BoardProfile {
   readonly supplyVolts: number;
   /** What require('crypto') offers: AES (+SHA), only SHA, or no module at all. */
   readonly crypto: 'aes' | 'sha' | 'none';
+  /** DEFAULT_CONSOLE_DEVICE: where the REPL is while no computer is connected (console-device.ts). */
+  readonly defaultConsole: string;
+  /** The link a computer connects over; it takes the REPL while connected unless the console was forced. */
+  readonly hostConsole: 'Bluetooth' | 'USB';
 }
 
 const range = (prefix: string, from: number, to: number): string[] =>
@@ -59,6 +63,8 @@ export const BOARDS = {
     adcBits: 14,
     supplyVolts: 3.3,
     crypto: 'sha',
+    defaultConsole: 'Serial1',
+    hostConsole: 'Bluetooth',
   },
   PUCKJS: {
     name: 'PUCKJS',
@@ -79,6 +85,8 @@ export const BOARDS = {
     adcBits: 14,
     supplyVolts: 3.0,
     crypto: 'aes',
+    defaultConsole: 'Serial1',
+    hostConsole: 'Bluetooth',
   },
   RAK5010: {
     name: 'RAK5010',
@@ -97,6 +105,9 @@ export const BOARDS = {
     adcBits: 14,
     supplyVolts: 3.3,
     crypto: 'none',
+    // not checked against Espruino's boards/RAK5010.py (no firmware here runs on it)
+    defaultConsole: 'Serial1',
+    hostConsole: 'Bluetooth',
   },
   PICO: {
     name: 'PICO',
@@ -117,6 +128,8 @@ export const BOARDS = {
     adcBits: 12,
     supplyVolts: 3.3,
     crypto: 'sha',
+    defaultConsole: 'Serial1',
+    hostConsole: 'USB',
   },
 } as const satisfies Record<string, BoardProfile>;
 

@@ -5,6 +5,7 @@
  */
 import type { BoardProfile } from './boards.ts';
 import { bytesOf, bytesToString, crc32 } from './bytes.ts';
+import type { ConsoleDevice } from './console-device.ts';
 import { cryptoModule } from './crypto.ts';
 import { formatArgs } from './format.ts';
 import { Emitter, guestArray, guestArrayBuffer, guestBytes, guestObject, type RuntimeHost } from './host.ts';
@@ -40,6 +41,25 @@ export interface BoardControl extends RuntimeHost {
   enableWatchdog(timeoutS: number, auto: boolean): void;
   kickWatchdog(): void;
   userGlobals(): Record<string, unknown>;
+  readonly consoleDevice: ConsoleDevice;
+  setHostConnected(connected: boolean): void;
+}
+
+/**
+ * `Bluetooth` (nRF52) or `USB` (Pico): the Serial object of the link a computer's REPL connects over. Only the
+ * console side is modelled: setConsole, and writes, which reach no computer (none is simulated on the link).
+ */
+function hostLink(board: BoardControl): Record<string, unknown> {
+  const name = board.profile.hostConsole;
+  const link: Record<string, unknown> = {};
+  Object.assign(link, new Emitter().methodsFor(link), {
+    setConsole: (force?: unknown) => board.setConsole(name, Boolean(force)),
+    write: () => undefined,
+    print: () => undefined,
+    println: () => undefined,
+    toString: () => `[object ${name}]`,
+  });
+  return link;
 }
 
 /** Memory blocks assumed for Espruino's own root objects in an empty interpreter (an estimate, not a measurement). */
@@ -134,8 +154,12 @@ export function createEspruinoGlobals(board: BoardControl, uarts: Map<string, Ua
     setFlags: (f: unknown) => {
       flags = { ...flags, ...(f as Record<string, unknown>) };
     },
-    setConsole: () => undefined,
-    getConsole: () => 'Serial1',
+    // E.setConsole("Serial1" | Serial1 | null, {force}); a device the board lacks is taken as given, like Espruino
+    setConsole: (device: unknown, options?: unknown) => {
+      const name = device === null || device === undefined ? '' : String(device).replace(/^\[object (\w+)\]$/, '$1');
+      board.setConsole(name, Boolean((options as { force?: unknown } | undefined)?.force));
+    },
+    getConsole: () => board.consoleDevice.device || undefined,
   });
 
   const memory = () => {
@@ -164,7 +188,9 @@ export function createEspruinoGlobals(board: BoardControl, uarts: Map<string, Ua
       FLASH: board.profile.flashBytes,
       STORAGE: board.profile.storageBytes,
       SERIAL: serialNumber,
-      CONSOLE: 'Serial1',
+      get CONSOLE() {
+        return board.consoleDevice.device;
+      },
       MODULES: ['Storage', ...(board.cryptoKind === 'none' ? [] : ['crypto'])].join(','),
       EXPTR: 0,
     },
@@ -219,6 +245,7 @@ export function createEspruinoGlobals(board: BoardControl, uarts: Map<string, Ua
     ...board.pinBank.globals(),
   };
   for (const [name, uart] of uarts) globals[name] = uart.guestObject();
+  globals[board.profile.hostConsole] = hostLink(board);
   for (const [name, bus] of buses) globals[name] = bus.guestObject();
   for (const [name, bus] of spiBuses) globals[name] = bus.guestObject();
   if (board.profile.family === 'nrf52') {
@@ -226,9 +253,13 @@ export function createEspruinoGlobals(board: BoardControl, uarts: Map<string, Ua
     const NRF: Record<string, unknown> = {};
     const address = serialNumber.replace('-', '').slice(0, 12).match(/../g)!.join(':') + ' random';
     Object.assign(NRF, nrfEvents.methodsFor(NRF), {
-      sleep: () => board.power.setAdvertising(false),
+      // sleep() also ends a connection, which moves an unforced console back to Serial1
+      sleep: () => {
+        board.power.setAdvertising(false);
+        board.setHostConnected(false);
+      },
       wake: () => board.power.setAdvertising(true),
-      disconnect: () => undefined,
+      disconnect: () => board.setHostConnected(false),
       setAdvertising: () => undefined,
       setServices: () => undefined,
       setTxPower: () => undefined,

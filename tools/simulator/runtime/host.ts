@@ -42,6 +42,10 @@ export interface RuntimeHost {
   addAwakeMs(ms: number): void;
   /** A line on the board's console. */
   print(text: string): void;
+  /** Whether Espruino's console (the REPL) is on this device now (console-device.ts). */
+  consoleIs(device: string): boolean;
+  /** Serial.setConsole(force) on `device`. */
+  setConsole(device: string, force: boolean): void;
 }
 
 export function guestObject<T extends object>(realm: GuestRealm, props: T): T {

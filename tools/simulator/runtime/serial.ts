@@ -4,6 +4,9 @@
  * and reach the other side when their last byte has arrived. A port that was not set up neither sends
  * nor receives. Received data goes to on('data') listeners as a string, or to a buffer for read().
  *
+ * While Espruino's console is on the port (console-device.ts), received bytes go to the REPL instead, which echoes
+ * them, and what the board prints goes out on the port's TX.
+ *
  * A UART may serve several devices on different pins (an nRF52 routes its one UART to any pins at setup()): a device
  * attached with `pins` hears the board only while the port's TX is its RX pin and reaches the board only while the
  * port's RX is its TX pin; a device attached without pins is wired to whatever pins the port uses.
@@ -36,6 +39,8 @@ export interface SerialPortView {
   /** Bytes sent to the device since the board started (all runs). */
   readonly bytesSent: number;
   readonly bytesReceived: number;
+  /** Received bytes the REPL took because the console was on this port (the firmware never saw them). */
+  readonly bytesToConsole: number;
 }
 
 export class Uart implements SerialPortView {
@@ -44,6 +49,7 @@ export class Uart implements SerialPortView {
   private readonly wired: { device: SerialDevice; pins: SerialWiring | undefined }[] = [];
   bytesSent = 0;
   bytesReceived = 0;
+  bytesToConsole = 0;
   private txBusyUntil = 0;
   private rxBusyUntil = 0;
   private emitter = new Emitter();
@@ -138,6 +144,11 @@ export class Uart implements SerialPortView {
   private deliver(bytes: Uint8Array): void {
     if (!this.config) return;
     this.bytesReceived += bytes.length;
+    if (this.host().consoleIs(this.name)) {
+      this.bytesToConsole += bytes.length;
+      this.transmit(bytes);
+      return;
+    }
     const data = bytesToString(bytes);
     if (this.emitter.count('data') === 0) {
       this.rxBuffer += data;
@@ -174,6 +185,11 @@ export class Uart implements SerialPortView {
       options: opts,
     };
     this.onSetUp?.(true);
+  }
+
+  /** Console output (print, console.log, errors) while the console is on this port: each line ends in CR LF. */
+  printConsole(text: string): void {
+    this.transmit(bytesOf(text.replace(/\r?\n/g, '\r\n') + '\r\n'));
   }
 
   /** The Serial object the firmware sees in the current run. */
@@ -213,7 +229,7 @@ export class Uart implements SerialPortView {
         const bytes = bytesOf(...data);
         this.host().schedule(0, () => this.deliver(bytes));
       },
-      setConsole: () => undefined,
+      setConsole: (force?: unknown) => this.host().setConsole(this.name, Boolean(force)),
       toString: () => `[object ${this.name}]`,
     });
     return obj;
