@@ -68,6 +68,12 @@ export interface NodeApp {
   defaults: SettingsTree;
   /** Takes a reading; `done(uplink or null, seconds until the next reading)`. */
   measure(node: NodeContext, done: (uplink: Uplink | null, nextS: number) => void): void;
+  /**
+   * The longest a reading may take. A reading that has not called `done` by then (a sensor callback that never
+   * came) is given up: the next one starts MEASURE_RETRY_S later, logs it and flags sensorFailed, and the late
+   * `done` is ignored. Left out by an app that holds `done` until it has something to say (the garage counter).
+   */
+  measureTimeoutS?: number;
   onCommand?(command: string): void;
 }
 
@@ -111,6 +117,9 @@ export function startNode(env: NodeEnvironment, app: NodeApp): { settings: Setti
   let sent = 0;
   let lastResets = 0;
   let measureTimer: unknown;
+  /** Readings started, and the one waiting for its `done` (0: none). */
+  let readings = 0;
+  let reading = 0;
   let heartbeatTimer: unknown;
   /** Failed starts and sends in a row. */
   let failures = 0;
@@ -328,21 +337,35 @@ export function startNode(env: NodeEnvironment, app: NodeApp): { settings: Setti
     else sendLoRaWan(uplink);
   }
 
-  function scheduleMeasure(delayS: number): void {
+  function measureFailed(why: string): void {
+    log('error', why);
+    flag('sensorFailed');
+  }
+
+  // A reading that throws or never answers (a driver's bug, a hardware error no driver expected) must not end the
+  // readings: the watchdog is kicked apart from them, so nothing else would restart them. The next one follows at
+  // least MEASURE_RETRY_S later, and a `done` from a reading that was given up is ignored.
+  function scheduleMeasure(delayS: number, givenUp?: boolean): void {
     if (measureTimer !== undefined) env.timers.clearTimeout(measureTimer);
     measureTimer = env.timers.setTimeout(() => {
       measureTimer = undefined;
-      // A reading that throws (a driver's bug, a hardware error no driver expected) must not end the readings: the
-      // watchdog is kicked apart from them, so nothing else would restart them. The next one comes at the same pace.
+      if (givenUp) measureFailed('measure timed out');
+      const mine = (reading = ++readings);
+      // the next reading comes anyway should this one never answer
+      if (app.measureTimeoutS) scheduleMeasure(app.measureTimeoutS + MEASURE_RETRY_S, true);
       try {
         app.measure(context, (uplink, nextS) => {
+          if (mine !== reading) return;
+          reading = 0;
           if (uplink) enqueue(uplink);
           scheduleMeasure(nextS);
         });
       } catch (e) {
-        log('error', 'measure failed: ' + e);
-        flag('sensorFailed');
-        if (measureTimer === undefined) scheduleMeasure(Math.max(delayS, MEASURE_RETRY_S));
+        measureFailed('measure failed: ' + e);
+        if (mine === reading) {
+          reading = 0;
+          scheduleMeasure(Math.max(delayS, MEASURE_RETRY_S));
+        }
       }
     }, delayS * 1000);
   }

@@ -1,7 +1,7 @@
 /**
- * The node core keeps measuring when an app's reading throws (a driver's bug, a hardware error no driver expected):
- * the watchdog is kicked apart from the readings, so without this a node would send only heartbeats from then on.
- * A test app built with the real firmware build and run on the simulated board and modem.
+ * The node core keeps measuring when an app's reading throws or never calls back (a driver's bug, a hardware error no
+ * driver expected): the watchdog is kicked apart from the readings, so without this a node would send only
+ * heartbeats from then on. Test apps built with the real firmware build and run on the simulated board and modem.
  */
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
@@ -12,13 +12,15 @@ import { tempApps } from '../firmware-build/support.ts';
 const HOUR = 3_600_000;
 const path = (relative: string): string => JSON.stringify(fileURLToPath(new URL(relative, import.meta.url)));
 
-// readings 2 and 3 throw; every reading asks for the next one a minute later
-const source = `
+const header = `
 import type { NodeApp } from ${path('../../firmware/core/node.ts')};
 import { createConsoleLogger } from ${path('../../firmware/platform/log.ts')};
 import { bootNode } from ${path('../../firmware/platform/boot-node.ts')};
 import { modemUart } from ${path('../../firmware/platform/modem-uart.ts')};
+`;
 
+// readings 2 and 3 throw; every reading asks for the next one a minute later
+const throwing = `${header}
 let readings = 0;
 const app: NodeApp = {
   deviceType: 'roadClimate',
@@ -35,7 +37,7 @@ bootNode(app, createConsoleLogger('info').log, modemUart());
 `;
 
 it('goes on measuring after a reading threw, and says so in its next status', async () => {
-  const dirs = tempApps({ 'throwing-reading': source });
+  const dirs = tempApps({ 'throwing-reading': throwing });
   const build = await buildFirmware({ app: 'throwing-reading', board: 'mdbt42q-rak3172', minify: true, ...dirs });
   expect(build.problems.filter((p) => p.rule !== 'size-budget')).toEqual([]);
   const world = createNodeWorld({ bundle: build.minifiedCode!, boardId: 'mdbt42q-rak3172', keys: DEMO_P2P_KEYS, seed: 5 });
@@ -51,6 +53,50 @@ it('goes on measuring after a reading threw, and says so in its next status', as
   expect(Math.min(...gaps)).toBeGreaterThanOrEqual(59_000);
 
   // the heartbeat after the failures carries the flag (statuses: startup first, then heartbeats)
+  world.run(24 * HOUR);
+  const statuses = world.uplinks.filter((u) => u.message === 'deviceStatus').map((u) => u.data as { event: string; errors: Record<string, boolean> });
+  expect(statuses.some((s) => s.event === 'heartbeat' && s.errors.sensorFailed === true)).toBe(true);
+}, 60_000);
+
+// readings 2 and 3 never call back within the app's 30 s; reading 3 does after 100 s, when it no longer counts
+const stalling = `${header}
+let readings = 0;
+const app: NodeApp = {
+  deviceType: 'roadClimate',
+  firmware: { major: 0, minor: 0, patch: 1 },
+  defaults: {},
+  measureTimeoutS: 30,
+  measure(node, done) {
+    readings++;
+    console.log('reading ' + readings);
+    if (readings === 2) return;
+    if (readings === 3) {
+      setTimeout(() => done(null, 5), 100000);
+      return;
+    }
+    done(null, 60);
+  },
+};
+bootNode(app, createConsoleLogger('info').log, modemUart());
+`;
+
+it('goes on measuring after a reading never called back within measureTimeoutS, and ignores its late answer', async () => {
+  const dirs = tempApps({ 'stalling-reading': stalling });
+  const build = await buildFirmware({ app: 'stalling-reading', board: 'mdbt42q-rak3172', minify: true, ...dirs });
+  expect(build.problems.filter((p) => p.rule !== 'size-budget')).toEqual([]);
+  const world = createNodeWorld({ bundle: build.minifiedCode!, boardId: 'mdbt42q-rak3172', keys: DEMO_P2P_KEYS, seed: 5 });
+  world.run(HOUR);
+
+  const readings = world.console.filter((l) => l.text.startsWith('reading ')).map((l) => l.timeMs);
+  expect(readings.length).toBeGreaterThanOrEqual(50);
+  const errors = world.consoleErrors().map((l) => l.text);
+  expect(errors.filter((t) => t.includes('measure timed out'))).toHaveLength(2);
+  expect(errors.filter((t) => t.startsWith('Uncaught'))).toEqual([]);
+  // the stalled ones were followed 30 s + 60 s later, which said so; the late done(null, 5) of reading 3 did nothing
+  const gaps = readings.slice(1).map((t, i) => t - readings[i]!);
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(59_000);
+  expect(gaps[1]).toBeGreaterThanOrEqual(90_000);
+
   world.run(24 * HOUR);
   const statuses = world.uplinks.filter((u) => u.message === 'deviceStatus').map((u) => u.data as { event: string; errors: Record<string, boolean> });
   expect(statuses.some((s) => s.event === 'heartbeat' && s.errors.sensorFailed === true)).toBe(true);

@@ -112,6 +112,8 @@ const app: NodeApp = {
   deviceType: 'parkingBay',
   firmware: { major: 0, minor: 1, patch: 0 },
   defaults: { sendInterval: 10800, heartbeatInterval: 1440, parking: { enterThreshold: 22, exitThreshold: 16, dwell: 4 } },
+  // one magnetometer sample takes milliseconds
+  measureTimeoutS: 30,
   measure(node, done) {
     takeSample(node, (reading) => {
       if (reading === undefined) return done(null, SAMPLE_S);

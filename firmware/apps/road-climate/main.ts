@@ -75,6 +75,8 @@ const app: NodeApp = {
   deviceType: 'roadClimate',
   firmware: { major: 0, minor: 3, patch: 0 },
   defaults: { road: { iceMargin: 2 } },
+  // the heater's 10 s and 30 s of cooling, then two SHT3x reads of 15 ms
+  measureTimeoutS: 120,
   measure(node, done) {
     dryIfWet(() => airSensor.read((airErr, air) => {
       sensorFlag(node, airErr);

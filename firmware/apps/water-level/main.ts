@@ -134,6 +134,8 @@ const app: NodeApp = {
   deviceType: 'waterLevel',
   firmware: { major: 0, minor: 1, patch: 0 },
   defaults: { water: { mountHeight: 400, stage1: 3994, stage2: 3994, stage3: 3994, fastInterval: 300 } },
+  // no measureTimeoutS: a reading waits for the modem's UART as long as the modem needs it (a LoRaWAN join takes
+  // minutes), and once the ranger has it, its cycle gives up after 3 s by itself (ranger-cycle.ts)
   measure(node, done) {
     rangerCycle(lease, (err: CycleError | null, raw, part) => {
       if (err === 'busy') return done(null, RETRY_S);
