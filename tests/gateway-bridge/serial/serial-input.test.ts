@@ -197,7 +197,8 @@ describe('SerialInput over a pty', () => {
     await r.pair.start();
     await until(() => r.input.configuredNow, 3000, 'configured');
     const reopenedMs = last(r, 'open').at - back;
-    expect(reopenedMs).toBeLessThan(600);
+    // well before the 2 s backoff delay would have run out, with room for a loaded machine
+    expect(reopenedMs).toBeLessThan(1_500);
     expect(r.pty.listening).toBe(true);
   });
 
