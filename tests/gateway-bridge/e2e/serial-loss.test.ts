@@ -9,10 +9,10 @@
  * The clock starts when socat is started again; it stops when the module got AT+PRECV=65533 after AT+P2P, and when
  * the first frame heard after that reached a subscriber.
  *
- * Nothing is lost on the bridge's side: every frame that came through the port reached the subscriber. A line still
- * in the pty pair when the adapter goes is lost with it, as on a real one (socat relays it when it gets the CPU, which
- * on a loaded machine can take a while): frames the module heard up to a second before each loss must have come
- * through, the last second's may not.
+ * Nothing is lost on the bridge's side: every frame that came through the port reached the subscriber. Lines still on
+ * their way when the adapter goes are lost with it, as on a real one: those are the last frames heard before the
+ * loss (how many depends on the machine's load, not on a fixed time). So every frame heard before the last one that
+ * came through must have come through too; only a tail after it may be missing, and only where a loss followed.
  */
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -83,7 +83,7 @@ it('reopens a vanished and recreated serial port within 5 s, reconfigures the mo
     },
   });
   cleanups.push(() => feeder.stop());
-  await waitFor('frames published before the port is lost', () => published.size >= 150);
+  await waitFor('frames published before the port is lost', () => published.size >= 50);
 
   /** When the module got AT+PRECV=65533 following an AT+P2P=..., both after `since`. */
   const reconfiguredAt = (since: number): number | undefined => {
@@ -97,13 +97,13 @@ it('reopens a vanished and recreated serial port within 5 s, reconfigures the mo
     { absentMs: 3_000, signal: 'SIGTERM' },
   ];
   const results: Array<{ absentMs: number; signal: string; noticed: string; linksMs: number; reconfiguredMs: number; publishedMs: number }> = [];
-  // from each (re)configuration to the next loss: a frame heard then must reach the subscriber
+  // from each (re)configuration to the next loss (the last one: to the end of the feed)
   const liveWindows: Array<{ from: number; to: number }> = [];
   let liveFrom = 0;
+  const inWindow = (w: { from: number; to: number }): Timed<string>[] => heard.filter((h) => h.at > w.from && h.at < w.to);
   for (const { absentMs, signal } of cycles) {
-    // a line on its way when the adapter goes is lost with it: a second of margin
-    liveWindows.push({ from: liveFrom, to: performance.now() - 1_000 });
     const stoppedAt = performance.now();
+    liveWindows.push({ from: liveFrom, to: stoppedAt });
     await radio.pair.stop(signal);
     await sleep(absentMs);
     const t0 = performance.now();
@@ -118,11 +118,13 @@ it('reopens a vanished and recreated serial port within 5 s, reconfigures the mo
     const noticed = loss ? `the bridge noticed after ${(loss.at - stoppedAt).toFixed(0)} ms (${loss.value})` : 'the bridge noticed nothing';
     results.push({ absentMs, signal, noticed, linksMs, reconfiguredMs: reconfigured - t0, publishedMs: published.get(first.value)! - t0 });
     liveFrom = reconfigured;
-    // long enough for frames to be heard well before the next loss's margin
-    await sleep(1_500);
+    await sleep(500);
   }
   feeder.stop();
-  liveWindows.push({ from: liveFrom, to: performance.now() });
+  const lastWindow = { from: liveFrom, to: performance.now() };
+  liveWindows.push(lastWindow);
+  // no loss follows the last window: everything heard in it comes through
+  await waitFor('the frames heard since the last reopen came through', () => inWindow(lastWindow).every((h) => cameThrough.has(h.value)), 5_000);
   await waitFor('the outbox drained', () => bridge.pending === 0);
 
   for (const r of results) {
@@ -149,12 +151,15 @@ it('reopens a vanished and recreated serial port within 5 s, reconfigures the mo
   // the bridge lost nothing that came through the port, before and after each reopen
   expect(cameThrough.size).toBeGreaterThan(50);
   expect([...cameThrough].filter((key) => !published.has(key))).toEqual([]);
-  // and every frame the module heard while the line was there came through
-  const live = heard.filter((h) => liveWindows.some((w) => h.at > w.from && h.at < w.to)).map((h) => h.value);
-  for (const w of liveWindows) expect(heard.filter((h) => h.at > w.from && h.at < w.to).length).toBeGreaterThan(5);
-  // when one is missing: how long before the window's end it was heard
-  const missing = heard
-    .filter((h) => !cameThrough.has(h.value))
-    .flatMap((h) => liveWindows.filter((w) => h.at > w.from && h.at < w.to).map((w) => `${h.value} heard ${(w.to - h.at).toFixed(0)} ms before the margin`));
-  expect(live.filter((key) => !cameThrough.has(key)), missing.join('; ')).toEqual([]);
+  // and every frame the module heard while the line was there came through, but for a tail lost with the adapter
+  for (const w of liveWindows) {
+    const frames = inWindow(w);
+    const through = frames.map((h) => cameThrough.has(h.value));
+    const last = through.lastIndexOf(true);
+    expect(last + 1, 'frames that came through in a window').toBeGreaterThan(5);
+    const gaps = frames.slice(0, last + 1).filter((h) => !cameThrough.has(h.value));
+    expect(gaps.map((h) => `${h.value} heard ${(w.to - h.at).toFixed(0)} ms before the loss`)).toEqual([]);
+    const tail = frames.slice(last + 1);
+    if (tail.length > 0) console.log(`lost with the adapter: ${tail.length} frames heard in the last ${(w.to - tail[0]!.at).toFixed(0)} ms before it went`);
+  }
 }, 60_000);
